@@ -1,0 +1,50 @@
+"""The FastAPI application: REST API under /api/v1, pages under /, OpenAPI at /docs."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from engine import scheduler
+from engine.services.container import Landflow
+from engine.settings import Settings
+
+from . import errors
+from .routes import definitions, instances, messages, system, tasks
+
+
+def create_app(
+    landflow: Landflow | None = None,
+    settings: Settings | None = None,
+    start_scheduler: bool | None = None,
+) -> FastAPI:
+    lf = landflow or Landflow.build(settings or Settings())
+    run_jobs = lf.settings.scheduler_enabled if start_scheduler is None else start_scheduler
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        lf.start_up()
+        jobs = background(lf) if run_jobs else None
+        try:
+            yield
+        finally:
+            if jobs is not None:
+                jobs.shutdown(wait=True)
+
+    app = FastAPI(
+        title="Landflow",
+        version="0.1.0",
+        lifespan=lifespan,
+        description="BPMN engine for multi-department rural land approvals",
+    )
+    app.state.landflow = lf
+    errors.install(app)
+    for module in (system, definitions, instances, tasks, messages):
+        app.include_router(module.router)
+    return app
+
+
+def background(lf: Landflow):
+    return scheduler.background(lf.jobs, lf.settings.scheduler_interval_seconds)

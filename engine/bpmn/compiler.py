@@ -1,0 +1,203 @@
+"""Deploy side: turn BPMN/DMN files into one serialized spec per executable process."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.spiff.parser.process import SPIFF_XSD, SpiffBpmnParser
+
+from engine.errors import DefinitionInvalid, DefinitionProblem
+
+from . import serialization
+from .xml import NSMAP, SPIFF_NS, XmlRefused, id_at_line, line_of, parse_definition_xml
+
+DEFINITION_SUFFIXES = {".bpmn": "bpmn", ".dmn": "dmn"}
+_VALIDATOR: BpmnValidator | None = None
+
+
+def _validator() -> BpmnValidator:
+    global _VALIDATOR
+    if _VALIDATOR is None:
+        _VALIDATOR = BpmnValidator(imports={"spiffworkflow": SPIFF_XSD})
+    return _VALIDATOR
+
+
+@dataclass(frozen=True)
+class CompiledProcess:
+    process_id: str
+    name: str
+    file_name: str
+    spec_json: str
+    subprocess_specs_json: str
+    spec_hash: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+def kind_of(file_name: str) -> str | None:
+    for suffix, kind in DEFINITION_SUFFIXES.items():
+        if file_name.lower().endswith(suffix):
+            return kind
+    return None
+
+
+def compile_definitions(files: Mapping[str, bytes]) -> list[CompiledProcess]:
+    """Parse every file, validate it, and compile each executable process with the processes
+    it calls. Raises DefinitionInvalid listing every problem found, each with file, id and line."""
+    trees, problems = _parse_all(files)
+    if problems:
+        raise DefinitionInvalid(problems)
+    parser = SpiffBpmnParser()
+    for name, tree in trees.items():
+        try:
+            if kind_of(name) == "dmn":
+                parser.add_dmn_xml(tree.getroot(), filename=name)
+            else:
+                parser.add_bpmn_xml(tree, filename=name)
+        except (ValidationException, SpiffWorkflowException) as exc:
+            problems.append(_problem_from(exc, name, trees))
+    if problems:
+        raise DefinitionInvalid(problems)
+
+    lanes = {pid: lane for tree in trees.values() for pid, lane in _lanes_by_process(tree).items()}
+    compiled = []
+    for process_id, element, file_name in _executable_processes(trees):
+        try:
+            spec = parser.get_spec(process_id)
+            sub_specs = parser.get_subprocess_specs(process_id)
+        except (ValidationException, SpiffWorkflowException, KeyError) as exc:
+            problems.append(_problem_from(exc, file_name, trees, fallback_id=process_id))
+            continue
+        spec_json = serialization.dump_spec(spec)
+        subs_json = serialization.dump_subprocess_specs(sub_specs)
+        digest = hashlib.sha256(f"{spec_json}\n{subs_json}".encode()).hexdigest()
+        involved = [process_id, *sorted(sub_specs)]
+        metadata = {
+            "lanes": {pid: lanes.get(pid, {}) for pid in involved},
+            "documentation": _documentation(element),
+            "called_processes": sorted(sub_specs),
+        }
+        compiled.append(
+            CompiledProcess(
+                process_id,
+                element.get("name") or process_id,
+                file_name,
+                spec_json,
+                subs_json,
+                digest,
+                metadata,
+            )
+        )
+    if problems:
+        raise DefinitionInvalid(problems)
+    return compiled
+
+
+def _parse_all(files: Mapping[str, bytes]) -> tuple[dict[str, Any], list[DefinitionProblem]]:
+    trees: dict[str, Any] = {}
+    problems: list[DefinitionProblem] = []
+    for name, content in files.items():
+        if kind_of(name) is None:
+            problems.append(DefinitionProblem(name, "only .bpmn and .dmn files can be deployed"))
+            continue
+        try:
+            tree = parse_definition_xml(content, name)
+        except XmlRefused as refused:
+            problems.append(refused.problem)
+            continue
+        if kind_of(name) == "bpmn":
+            found = _schema_problem(tree, name)
+            found = [found] if found else _reference_problems(tree, name)
+            if found:
+                problems.extend(found)
+                continue
+        trees[name] = tree
+    return trees, problems
+
+
+def _schema_problem(tree, file_name: str) -> DefinitionProblem | None:
+    validator = _validator()
+    validator.preprocess(tree)
+    if validator.validator.validate(tree):
+        return None
+    error = validator.validator.error_log.last_error
+    return DefinitionProblem(
+        file_name,
+        f"not valid BPMN 2.0: {error.message}",
+        element_id=id_at_line(tree, error.line),
+        line=error.line,
+    )
+
+
+def _reference_problems(tree, file_name: str) -> list[DefinitionProblem]:
+    """Sequence flows must join elements of their own process (SpiffWorkflow's message for a
+    dangling reference names the wrong element)."""
+    problems = []
+    for process in tree.getroot().iterfind("bpmn:process", NSMAP):
+        ids = {e.get("id") for e in process.iter() if isinstance(e.tag, str) and e.get("id")}
+        for flow in process.iter(f"{{{NSMAP['bpmn']}}}sequenceFlow"):
+            for end in ("sourceRef", "targetRef"):
+                ref = flow.get(end)
+                if ref not in ids:
+                    problems.append(
+                        DefinitionProblem(
+                            file_name,
+                            f"sequence flow {end} '{ref}' names no element of process "
+                            f"'{process.get('id')}'",
+                            element_id=flow.get("id"),
+                            line=flow.sourceline,
+                        )
+                    )
+    return problems
+
+
+def _problem_from(
+    exc: Exception, file_name: str, trees: Mapping[str, Any], fallback_id: str | None = None
+) -> DefinitionProblem:
+    file_name = getattr(exc, "file_name", None) or file_name
+    element_id = getattr(exc, "id", None) or fallback_id
+    line = getattr(exc, "line_number", None)
+    tree = trees.get(file_name)
+    if not isinstance(line, int) or not line:
+        line = line_of(tree, element_id) if tree is not None else None
+    message = str(exc).split("\n")[0] or exc.__class__.__name__
+    return DefinitionProblem(file_name, message, element_id=element_id or None, line=line)
+
+
+def _executable_processes(trees: Mapping[str, Any]):
+    for file_name, tree in trees.items():
+        if kind_of(file_name) != "bpmn":
+            continue
+        for element in tree.getroot().iterfind("bpmn:process", NSMAP):
+            if element.get("isExecutable", "true").lower() != "false":
+                yield element.get("id"), element, file_name
+
+
+def _lanes_by_process(tree) -> dict[str, dict[str, dict[str, Any]]]:
+    result: dict[str, dict[str, dict[str, Any]]] = {}
+    for process in tree.getroot().iterfind("bpmn:process", NSMAP):
+        lanes: dict[str, dict[str, Any]] = {}
+        for lane in process.iterfind(".//bpmn:lane", NSMAP):
+            name = lane.get("name") or lane.get("id")
+            lanes[name] = {"id": lane.get("id"), "name": name, "properties": _properties(lane)}
+        result[process.get("id")] = lanes
+    return result
+
+
+def _properties(element: etree._Element) -> dict[str, str]:
+    found = element.xpath(
+        "./bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property",
+        namespaces={**NSMAP, "spiffworkflow": SPIFF_NS},
+    )
+    return {p.get("name"): p.get("value", "") for p in found if p.get("name")}
+
+
+def _documentation(element: etree._Element) -> str:
+    doc = element.find("bpmn:documentation", NSMAP)
+    return (doc.text or "").strip() if doc is not None else ""

@@ -1,0 +1,224 @@
+"""Running workflows: start, restore, complete human tasks, deliver messages, fire timers.
+Nothing outside engine.bpmn touches SpiffWorkflow objects; they get the objects of model.py."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator, Mapping
+from functools import lru_cache
+from typing import Any
+
+from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition,
+    TimerEventDefinition,
+)
+from SpiffWorkflow.bpmn.util.task import BpmnTaskIterator
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.util.task import TaskState
+
+from engine import expressions
+from engine.clock import Clock
+
+from . import serialization, timekeeping
+from .model import InstanceStatus, LoadedSpec, PendingTimer, ReadyTask
+from .scripting import RestrictedScriptEngine
+
+_FRONTIER = TaskState.READY | TaskState.WAITING | TaskState.STARTED
+
+
+class TaskNotReady(Exception):
+    pass
+
+
+class ProcessRuntime:
+    """Builds executions on a clock with the restricted script engine."""
+
+    def __init__(
+        self, clock: Clock, local_timezone: str, limits: expressions.Limits | None = None
+    ) -> None:
+        self.clock = clock
+        timekeeping.install(local_timezone)
+        self.script_engine = RestrictedScriptEngine(
+            expressions.default_functions(clock.now), limits or expressions.Limits()
+        )
+
+    def start(self, loaded: LoadedSpec, data: Mapping[str, Any]) -> Execution:
+        workflow = BpmnWorkflow(
+            loaded.spec, loaded.subprocess_specs, script_engine=self.script_engine
+        )
+        with timekeeping.running_on(self.clock):
+            start = workflow.task_tree
+            start.data.update(copy.deepcopy(dict(data)))
+        execution = Execution(workflow, self.clock)
+        execution.advance()
+        return execution
+
+    def restore(self, loaded: LoadedSpec, state_json: str) -> Execution:
+        workflow = serialization.load_state(state_json, loaded.spec, loaded.subprocess_specs)
+        workflow.script_engine = self.script_engine
+        return Execution(workflow, self.clock)
+
+
+@lru_cache(maxsize=256)
+def _restore_spec(version_id: int, spec_json: str, subprocess_specs_json: str) -> tuple[Any, Any]:
+    return (
+        serialization.load_spec(spec_json),
+        serialization.load_subprocess_specs(subprocess_specs_json),
+    )
+
+
+def load_spec(
+    version_id: int, process_id: str, spec_json: str, subprocess_specs_json: str
+) -> LoadedSpec:
+    spec, subs = _restore_spec(version_id, spec_json, subprocess_specs_json)
+    return LoadedSpec(version_id, process_id, spec, subs)
+
+
+class Execution:
+    """One instance's workflow in memory for the duration of one command."""
+
+    def __init__(self, workflow: BpmnWorkflow, clock: Clock) -> None:
+        self.workflow = workflow
+        self.clock = clock
+        self.error: str | None = None
+
+    # ---- commands -------------------------------------------------------------------------
+    def advance(self) -> None:
+        """Run engine steps until only human tasks and events remain, or a step fails."""
+        with timekeeping.running_on(self.clock):
+            try:
+                self.workflow.refresh_timers()
+                self.workflow.do_engine_steps()
+                self.error = None
+            except (SpiffWorkflowException, expressions.ExpressionError) as exc:
+                self.error = _describe(exc)
+
+    def complete(self, task_id: str, data: Mapping[str, Any]) -> None:
+        task = self._ready_human_task(task_id)
+        with timekeeping.running_on(self.clock):
+            task.data.update(copy.deepcopy(dict(data)))
+            try:
+                task.run()
+            except (SpiffWorkflowException, expressions.ExpressionError) as exc:
+                self.error = _describe(exc)
+                return
+        self.advance()
+
+    def deliver_message(self, name: str, payload: Any) -> bool:
+        waiting = [t for t in self._catching_tasks() if _message_name(t) == name]
+        if not waiting:
+            return False
+        event_definition = waiting[0].task_spec.event_definition
+        with timekeeping.running_on(self.clock):
+            self.workflow.catch(BpmnEvent(event_definition, copy.deepcopy(payload)))
+        self.advance()
+        return True
+
+    def fire_due_timers(self) -> None:
+        self.advance()
+
+    # ---- queries --------------------------------------------------------------------------
+    @property
+    def status(self) -> str:
+        if self.error or self._tasks(TaskState.ERROR):
+            return InstanceStatus.ERROR
+        if self.workflow.completed:
+            return InstanceStatus.COMPLETED
+        return InstanceStatus.RUNNING if self.ready_tasks() else InstanceStatus.WAITING
+
+    def ready_tasks(self) -> list[ReadyTask]:
+        return [_ready_task(t) for t in self._tasks(TaskState.READY) if t.task_spec.manual]
+
+    def pending_timers(self) -> list[PendingTimer]:
+        timers = []
+        for task in self._catching_tasks():
+            definition = task.task_spec.event_definition
+            if not isinstance(definition, TimerEventDefinition):
+                continue
+            value = task._get_internal_data("event_value")
+            if isinstance(definition, CycleTimerEventDefinition) and isinstance(value, dict):
+                value = value.get("next") if value.get("cycles") != 0 else None
+            if isinstance(value, str):
+                timers.append(
+                    PendingTimer(
+                        str(task.id),
+                        definition.name or task.task_spec.bpmn_id,
+                        timekeeping.parse_due(value),
+                    )
+                )
+        return timers
+
+    def waiting_messages(self) -> list[str]:
+        return sorted({n for n in map(_message_name, self._catching_tasks()) if n})
+
+    def data(self) -> dict[str, Any]:
+        """The case data as it stands: the end data once complete, else what has flowed to the
+        tasks the case waits at (merged in the order they were reached)."""
+        if self.workflow.completed:
+            return dict(self.workflow.data)
+        merged = dict(self.workflow.task_tree.data)
+        if self.workflow.last_task is not None:
+            merged.update(self.workflow.last_task.data)
+        frontier = [
+            t for t in self.workflow.get_tasks(state=_FRONTIER) if t.workflow is self.workflow
+        ]
+        for task in sorted(frontier, key=lambda t: t.last_state_change):
+            merged.update(task.data)
+        return merged
+
+    def dump(self) -> str:
+        return serialization.dump_state(self.workflow)
+
+    # ---- internals ------------------------------------------------------------------------
+    def _tasks(self, state: int) -> list[Any]:
+        return list(BpmnTaskIterator(self.workflow.task_tree, state=state))
+
+    def _catching_tasks(self) -> Iterator[Any]:
+        for task in self._tasks(TaskState.WAITING):
+            if getattr(task.task_spec, "event_definition", None) is not None:
+                yield task
+
+    def _ready_human_task(self, task_id: str) -> Any:
+        for task in self._tasks(TaskState.READY):
+            if str(task.id) == task_id and task.task_spec.manual:
+                return task
+        raise TaskNotReady(task_id)
+
+
+def _ready_task(task: Any) -> ReadyTask:
+    spec = task.task_spec
+    properties = dict((spec.extensions or {}).get("properties", {}))
+    item = None
+    parent = task.parent
+    if parent is not None and getattr(parent.task_spec, "input_item", None) is not None:
+        item = task.data.get(parent.task_spec.input_item.bpmn_id)
+    return ReadyTask(
+        id=str(task.id),
+        spec_id=spec.bpmn_id or spec.name,
+        title=spec.bpmn_name or spec.bpmn_id or spec.name,
+        process_id=task.workflow.spec.name,
+        lane=spec.lane,
+        form_key=properties.get("formKey"),
+        properties=properties,
+        item=item,
+    )
+
+
+def _message_name(task: Any) -> str | None:
+    definition = task.task_spec.event_definition
+    return definition.name if isinstance(definition, MessageEventDefinition) else None
+
+
+def _describe(exc: Exception) -> str:
+    parts = [str(exc).strip() or exc.__class__.__name__]
+    task_spec = getattr(getattr(exc, "task", None), "task_spec", None)
+    if task_spec is not None:
+        parts.append(f"at '{task_spec.bpmn_id or task_spec.name}'")
+    notes = getattr(exc, "notes", None) or getattr(exc, "__notes__", None) or []
+    parts.extend(str(n) for n in notes)
+    cause = getattr(exc, "exception", None)
+    if cause is not None and str(cause) not in parts[0]:
+        parts.append(f"({cause})")
+    return " ".join(parts)

@@ -1,0 +1,170 @@
+"""The `landflow` command: serve, worker, deploy, start, tasks, complete, demo, db upgrade."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from engine.errors import LandflowError
+from engine.services.actor import SYSTEM
+from engine.services.container import Landflow
+from engine.settings import Settings
+
+
+def _print(value: Any) -> None:
+    print(json.dumps(value, ensure_ascii=False, indent=2, default=str))
+
+
+def _json_arg(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise argparse.ArgumentTypeError(f"not valid JSON: {exc}") from exc
+
+
+def cmd_serve(lf: Landflow, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from engine.api.app import create_app
+
+    if args.demo:
+        from engine.demo import load_demo
+
+        lf.start_up()
+        load_demo(lf)
+    app = create_app(lf)
+    print(f"Landflow is serving on http://{args.host}:{args.port}/  (API docs: /docs)")
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+def cmd_worker(lf: Landflow, args: argparse.Namespace) -> int:
+    from engine import scheduler
+
+    lf.migrate()
+    print(
+        f"landflow worker {lf.jobs.worker_id} running due jobs every "
+        f"{lf.settings.scheduler_interval_seconds}s"
+    )
+    if args.once:
+        _print({"ran": lf.jobs.run_due()})
+        return 0
+    scheduler.run_forever(lf.jobs, lf.settings.scheduler_interval_seconds)
+    return 0
+
+
+def cmd_deploy(lf: Landflow, args: argparse.Namespace) -> int:
+    lf.migrate()
+    files = {Path(p).name: Path(p).read_bytes() for p in args.files}
+    _print(lf.definitions.deploy(files, SYSTEM, source="cli").as_dict())
+    return 0
+
+
+def cmd_start(lf: Landflow, args: argparse.Namespace) -> int:
+    actor = lf.auth.actor_for(args.user)
+    _print(lf.instances.start(actor, args.process_id, args.region, args.business_key, args.data))
+    return 0
+
+
+def cmd_tasks(lf: Landflow, args: argparse.Namespace) -> int:
+    actor = lf.auth.actor_for(args.user)
+    result = lf.tasks.list(actor, scope=args.scope, state=args.state, process_id=args.process)
+    for item in result["items"]:
+        print(
+            f"{item['id']}  {item['process_id']:<24} {item['title']:<20} "
+            f"{item['region']:<12} {item['assignee'] or '-'}"
+        )
+    print(f"({result['total']} task(s))")
+    return 0
+
+
+def cmd_complete(lf: Landflow, args: argparse.Namespace) -> int:
+    actor = lf.auth.actor_for(args.user)
+    _print(lf.tasks.complete(actor, args.task_id, args.data))
+    return 0
+
+
+def cmd_demo(lf: Landflow, args: argparse.Namespace) -> int:
+    from engine.demo import load_demo
+
+    lf.start_up()
+    _print(load_demo(lf))
+    return 0
+
+
+def cmd_db(lf: Landflow, args: argparse.Namespace) -> int:
+    lf.migrate()
+    print("database is at the newest schema")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="landflow", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("serve", help="run the web server (API, pages, scheduler)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--demo", action="store_true", help="load the demo organisation first")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("worker", help="run due jobs (timers) until stopped")
+    p.add_argument("--once", action="store_true", help="run what is due now, then exit")
+    p.set_defaults(func=cmd_worker)
+
+    p = sub.add_parser("deploy", help="deploy .bpmn/.dmn files")
+    p.add_argument("files", nargs="+")
+    p.set_defaults(func=cmd_deploy)
+
+    p = sub.add_parser("start", help="start a case")
+    p.add_argument("process_id")
+    p.add_argument("--region", required=True)
+    p.add_argument("--business-key")
+    p.add_argument("--data", type=_json_arg, default={})
+    p.add_argument("--user", default="admin")
+    p.set_defaults(func=cmd_start)
+
+    p = sub.add_parser("tasks", help="list tasks")
+    p.add_argument("--user", default="admin")
+    p.add_argument("--scope", default="all", choices=["mine", "queue", "all"])
+    p.add_argument("--state", default="open", choices=["open", "done"])
+    p.add_argument("--process")
+    p.set_defaults(func=cmd_tasks)
+
+    p = sub.add_parser("complete", help="complete a task")
+    p.add_argument("task_id")
+    p.add_argument("--data", type=_json_arg, default={})
+    p.add_argument("--user", default="admin")
+    p.set_defaults(func=cmd_complete)
+
+    p = sub.add_parser("demo", help="migrate, deploy processes/ and load the demo organisation")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("db", help="database administration")
+    db_sub = p.add_subparsers(dest="db_command", required=True)
+    up = db_sub.add_parser("upgrade", help="apply migrations")
+    up.set_defaults(func=cmd_db)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    args = build_parser().parse_args(argv)
+    lf = Landflow.build(Settings())
+    try:
+        return args.func(lf, args)
+    except LandflowError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        for problem in exc.details.get("problems", []) + exc.details.get("errors", []):
+            print(f"  - {problem}", file=sys.stderr)
+        return 2
+    finally:
+        lf.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

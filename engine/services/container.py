@@ -1,0 +1,79 @@
+"""The one place that wires Landflow together from Settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from engine import expressions
+from engine.bpmn import ProcessRuntime
+from engine.clock import SettableClock
+from engine.db.connection import make_engine
+from engine.db.migrate import upgrade
+from engine.settings import Settings
+
+from .access import Access
+from .actor import SYSTEM
+from .auth import AuthService
+from .definitions import DefinitionService
+from .forms import FormRegistry
+from .instances import InstanceService
+from .jobs import JobRunner
+from .messages import MessageService
+from .tasks import TaskService
+from .uow import UnitOfWork
+
+
+@dataclass
+class Landflow:
+    settings: Settings
+    clock: SettableClock
+    uow: UnitOfWork
+    access: Access
+    forms: FormRegistry
+    definitions: DefinitionService
+    instances: InstanceService
+    tasks: TaskService
+    messages: MessageService
+    jobs: JobRunner
+    auth: AuthService
+
+    @classmethod
+    def build(cls, settings: Settings, clock: SettableClock | None = None) -> Landflow:
+        clock = clock or SettableClock()
+        uow = UnitOfWork(make_engine(settings.database_url, echo=settings.sql_echo))
+        access = Access()
+        runtime = ProcessRuntime(
+            clock,
+            settings.timezone,
+            expressions.Limits(
+                max_steps=settings.expression_max_steps, max_seconds=settings.expression_max_seconds
+            ),
+        )
+        forms = FormRegistry(settings.forms_dir)
+        instances = InstanceService(uow, clock, runtime, access)
+        return cls(
+            settings=settings,
+            clock=clock,
+            uow=uow,
+            access=access,
+            forms=forms,
+            definitions=DefinitionService(uow, clock, settings.max_upload_bytes),
+            instances=instances,
+            tasks=TaskService(uow, clock, forms, instances, access),
+            messages=MessageService(uow, clock, instances, access),
+            jobs=JobRunner(uow, clock, instances, batch_size=settings.job_batch_size),
+            auth=AuthService(uow, clock, timedelta(hours=settings.token_ttl_hours), access),
+        )
+
+    def migrate(self) -> None:
+        upgrade(self.settings.database_url)
+
+    def start_up(self) -> None:
+        """Migrate, then deploy what processes/ holds (unchanged files are no new version)."""
+        self.migrate()
+        if self.settings.deploy_on_startup and self.settings.processes_dir.is_dir():
+            self.definitions.deploy_directory(self.settings.processes_dir, SYSTEM)
+
+    def close(self) -> None:
+        self.uow.engine.dispose()

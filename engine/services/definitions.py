@@ -1,0 +1,211 @@
+"""Deploying BPMN/DMN definitions and finding the version an instance runs on."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from engine.bpmn import LoadedSpec, compile_definitions, kind_of, load_spec
+from engine.clock import Clock
+from engine.db.tables import DefinitionFile, Deployment, ProcessVersion
+from engine.errors import BadRequest, DefinitionInvalid, DefinitionProblem, NotFound
+
+from .actor import Actor
+from .uow import UnitOfWork
+
+
+@dataclass(frozen=True)
+class DeployOutcome:
+    deployment_id: int | None
+    created: list[dict[str, Any]]
+    unchanged: list[dict[str, Any]]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "deployment_id": self.deployment_id,
+            "created": self.created,
+            "unchanged": self.unchanged,
+        }
+
+
+class DefinitionService:
+    def __init__(self, uow: UnitOfWork, clock: Clock, max_upload_bytes: int) -> None:
+        self.uow = uow
+        self.clock = clock
+        self.max_upload_bytes = max_upload_bytes
+
+    def deploy(
+        self, files: Mapping[str, bytes], actor: Actor, source: str = "api"
+    ) -> DeployOutcome:
+        """Deploy files together with every current file (call activities and DMN decisions
+        resolve across files). A process whose compiled spec changed gets a new version."""
+        if not files:
+            raise BadRequest("no files were given")
+        self._check_files(files)
+        with self.uow.write() as session:
+            current = self._current_files(session)
+            changed = {
+                n: c for n, c in files.items() if n not in current or current[n].sha256 != _sha(c)
+            }
+            bundle = {n: f.content.encode() for n, f in current.items()}
+            bundle.update(files)
+            compiled = compile_definitions(bundle)
+            latest = self._latest_versions(session)
+            now = self.clock.now()
+            deployment = Deployment(deployed_at=now, deployed_by=actor.username, source=source)
+            created, unchanged = [], []
+            for process in compiled:
+                previous = latest.get(process.process_id)
+                if previous is not None and previous.spec_hash == process.spec_hash:
+                    unchanged.append(_version_dict(previous))
+                    continue
+                if deployment.id is None:
+                    session.add(deployment)
+                    session.flush()
+                row = ProcessVersion(
+                    process_id=process.process_id,
+                    version=(previous.version + 1) if previous else 1,
+                    name=process.name,
+                    spec_hash=process.spec_hash,
+                    spec_json=process.spec_json,
+                    subprocess_specs_json=process.subprocess_specs_json,
+                    metadata_json=process.metadata,
+                    file_name=process.file_name,
+                    deployment_id=deployment.id,
+                    deployed_at=now,
+                )
+                session.add(row)
+                session.flush()
+                created.append(_version_dict(row))
+            if changed:
+                if deployment.id is None:
+                    session.add(deployment)
+                    session.flush()
+                for name, content in changed.items():
+                    session.add(
+                        DefinitionFile(
+                            deployment_id=deployment.id,
+                            file_name=name,
+                            kind=kind_of(name),
+                            sha256=_sha(content),
+                            content=content.decode("utf-8"),
+                            deployed_at=now,
+                        )
+                    )
+            return DeployOutcome(deployment.id, created, unchanged)
+
+    def deploy_directory(self, directory: Path, actor: Actor) -> DeployOutcome:
+        files = {
+            p.name: p.read_bytes()
+            for p in sorted(directory.glob("*"))
+            if p.is_file() and kind_of(p.name)
+        }
+        if not files:
+            return DeployOutcome(None, [], [])
+        return self.deploy(files, actor, source="startup")
+
+    def list_versions(self, process_id: str | None = None) -> list[dict[str, Any]]:
+        with self.uow.read() as session:
+            query = select(ProcessVersion).order_by(
+                ProcessVersion.process_id, ProcessVersion.version.desc()
+            )
+            if process_id:
+                query = query.where(ProcessVersion.process_id == process_id)
+            return [_version_dict(v) for v in session.scalars(query)]
+
+    def file_content(self, file_name: str) -> str:
+        with self.uow.read() as session:
+            row = self._current_files(session).get(file_name)
+            if row is None:
+                raise NotFound(f"no deployed file named '{file_name}'")
+            return row.content
+
+    # ---- used by other services inside their own transaction ---------------------------
+    @staticmethod
+    def latest(session: Session, process_id: str) -> ProcessVersion:
+        row = session.scalars(
+            select(ProcessVersion)
+            .where(ProcessVersion.process_id == process_id)
+            .order_by(ProcessVersion.version.desc())
+            .limit(1)
+        ).first()
+        if row is None:
+            raise NotFound(f"no deployed process with id '{process_id}'")
+        return row
+
+    @staticmethod
+    def loaded(row: ProcessVersion) -> LoadedSpec:
+        return load_spec(row.id, row.process_id, row.spec_json, row.subprocess_specs_json)
+
+    # ---- internals ----------------------------------------------------------------------
+    def _check_files(self, files: Mapping[str, bytes]) -> None:
+        problems = []
+        for name, content in files.items():
+            if "/" in name or "\\" in name or name.startswith("."):
+                problems.append(DefinitionProblem(name, "file names may not contain paths"))
+            elif kind_of(name) is None:
+                problems.append(
+                    DefinitionProblem(name, "only .bpmn and .dmn files can be deployed")
+                )
+            elif len(content) > self.max_upload_bytes:
+                problems.append(
+                    DefinitionProblem(name, f"file is larger than {self.max_upload_bytes} bytes")
+                )
+            else:
+                try:
+                    content.decode("utf-8")
+                except UnicodeDecodeError:
+                    problems.append(DefinitionProblem(name, "file is not UTF-8 text"))
+        if problems:
+            raise DefinitionInvalid(problems)
+
+    @staticmethod
+    def _current_files(session: Session) -> dict[str, DefinitionFile]:
+        newest = (
+            select(DefinitionFile.file_name, func.max(DefinitionFile.id).label("id"))
+            .group_by(DefinitionFile.file_name)
+            .subquery()
+        )
+        rows = session.scalars(
+            select(DefinitionFile).join(newest, DefinitionFile.id == newest.c.id)
+        )
+        return {r.file_name: r for r in rows}
+
+    @staticmethod
+    def _latest_versions(session: Session) -> dict[str, ProcessVersion]:
+        newest = (
+            select(ProcessVersion.process_id, func.max(ProcessVersion.version).label("v"))
+            .group_by(ProcessVersion.process_id)
+            .subquery()
+        )
+        rows = session.scalars(
+            select(ProcessVersion).join(
+                newest,
+                (ProcessVersion.process_id == newest.c.process_id)
+                & (ProcessVersion.version == newest.c.v),
+            )
+        )
+        return {r.process_id: r for r in rows}
+
+
+def _sha(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
+
+
+def _version_dict(row: ProcessVersion) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "process_id": row.process_id,
+        "version": row.version,
+        "name": row.name,
+        "file_name": row.file_name,
+        "spec_hash": row.spec_hash,
+        "deployed_at": row.deployed_at.isoformat(),
+        "called_processes": row.metadata_json.get("called_processes", []),
+    }

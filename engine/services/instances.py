@@ -1,0 +1,195 @@
+"""Starting cases and reading them."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.bpmn import Execution, InstanceStatus, ProcessRuntime
+from engine.clock import Clock
+from engine.db.tables import Comment, HistoryEntry, HumanTask, Instance
+from engine.errors import BadRequest, Conflict, FieldError, NotFound, ValidationFailed
+
+from .access import Access
+from .actor import Actor
+from .definitions import DefinitionService
+from .recorder import cancel_instance_jobs, record_execution, record_history
+from .uow import UnitOfWork
+from .views import history_view, instance_view, task_view
+
+_REGION = re.compile(r"^\d{6}(\d{3}(\d{3})?)?$")
+_DATA_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,119}$")
+
+
+class InstanceService:
+    def __init__(
+        self, uow: UnitOfWork, clock: Clock, runtime: ProcessRuntime, access: Access
+    ) -> None:
+        self.uow = uow
+        self.clock = clock
+        self.runtime = runtime
+        self.access = access
+
+    def start(
+        self,
+        actor: Actor,
+        process_id: str,
+        region: str,
+        business_key: str | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        data = data or {}
+        _check_start_input(region, business_key, data)
+        with self.uow.write() as session:
+            self.access.check_can_start(session, actor, process_id, region)
+            if business_key and session.scalar(
+                select(Instance.id).where(
+                    Instance.process_id == process_id,
+                    Instance.business_key == business_key,
+                    Instance.status.in_(InstanceStatus.ACTIVE),
+                )
+            ):
+                raise Conflict(
+                    f"an active '{process_id}' case with business key "
+                    f"'{business_key}' already exists"
+                )
+            version = DefinitionService.latest(session, process_id)
+            now = self.clock.now()
+            execution = self.runtime.start(
+                DefinitionService.loaded(version),
+                {**data, "region": region, "business_key": business_key},
+            )
+            instance = Instance(
+                id=str(uuid.uuid4()),
+                process_version_id=version.id,
+                process_id=process_id,
+                version=version.version,
+                region=region,
+                business_key=business_key,
+                status=InstanceStatus.RUNNING,
+                data={},
+                state_json="",
+                error=None,
+                started_by=actor.username,
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(instance)
+            session.flush()
+            record_history(
+                session,
+                instance.id,
+                now,
+                actor,
+                "instance_started",
+                process_id=process_id,
+                version=version.version,
+                data=data,
+            )
+            record_execution(session, instance, execution, actor, now)
+            session.flush()
+            return self._view(session, instance)
+
+    def get(self, actor: Actor, instance_id: str) -> dict[str, Any]:
+        with self.uow.read() as session:
+            instance = session.get(Instance, instance_id)
+            if instance is None or not self.access.can_see_instance(session, actor, instance):
+                raise NotFound(f"no case with id '{instance_id}'")
+            return self._view(session, instance)
+
+    def list(
+        self,
+        actor: Actor,
+        process_id: str | None = None,
+        status: str | None = None,
+        business_key: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> dict[str, Any]:
+        with self.uow.read() as session:
+            query = self.access.visible_instances(session, actor)
+            if process_id:
+                query = query.where(Instance.process_id == process_id)
+            if status:
+                query = query.where(Instance.status == status)
+            if business_key:
+                query = query.where(Instance.business_key == business_key)
+            rows = session.scalars(
+                query.order_by(Instance.created_at.desc()).limit(limit).offset(offset)
+            ).all()
+            return {"items": [instance_view(r) for r in rows], "total": len(rows)}
+
+    def terminate(self, actor: Actor, instance_id: str, reason: str) -> dict[str, Any]:
+        with self.uow.write() as session:
+            instance = self.access.instance_for_admin(session, actor, instance_id)
+            if instance.status not in InstanceStatus.ACTIVE:
+                raise Conflict(f"the case is already {instance.status}")
+            now = self.clock.now()
+            for task in session.scalars(
+                select(HumanTask).where(
+                    HumanTask.instance_id == instance.id, HumanTask.state == "open"
+                )
+            ):
+                task.state, task.completed_at = "cancelled", now
+            instance.status, instance.ended_at, instance.updated_at = (
+                InstanceStatus.TERMINATED,
+                now,
+                now,
+            )
+            cancel_instance_jobs(session, instance.id)
+            record_history(session, instance.id, now, actor, "instance_terminated", reason=reason)
+            return self._view(session, instance)
+
+    # ---- helpers shared by the other services -------------------------------------------
+    def restore(self, session: Session, instance: Instance) -> Execution:
+        from engine.db.tables import ProcessVersion
+
+        version = session.get(ProcessVersion, instance.process_version_id)
+        return self.runtime.restore(DefinitionService.loaded(version), instance.state_json)
+
+    def save(
+        self, session: Session, instance: Instance, execution: Execution, actor: Actor
+    ) -> None:
+        record_execution(session, instance, execution, actor, self.clock.now())
+
+    def _view(self, session: Session, instance: Instance) -> dict[str, Any]:
+        tasks = session.scalars(
+            select(HumanTask)
+            .where(HumanTask.instance_id == instance.id)
+            .order_by(HumanTask.created_at, HumanTask.id)
+        ).all()
+        history = session.scalars(
+            select(HistoryEntry)
+            .where(HistoryEntry.instance_id == instance.id)
+            .order_by(HistoryEntry.id)
+        ).all()
+        comments = session.scalars(
+            select(Comment).where(Comment.instance_id == instance.id).order_by(Comment.id)
+        ).all()
+        view = instance_view(instance)
+        view["tasks"] = [task_view(t) for t in tasks]
+        view["history"] = [history_view(h) for h in history]
+        view["comments"] = [
+            {"task_id": c.task_id, "author": c.author, "at": c.at.isoformat(), "text": c.text}
+            for c in comments
+        ]
+        return view
+
+
+def _check_start_input(region: str, business_key: str | None, data: Any) -> None:
+    errors = []
+    if not isinstance(region, str) or not _REGION.match(region):
+        errors.append(FieldError("region", "区划代码应为 6、9 或 12 位数字"))
+    if business_key is not None and (not business_key.strip() or len(business_key) > 120):
+        errors.append(FieldError("business_key", "业务编号不能为空且不超过 120 个字符"))
+    if not isinstance(data, dict):
+        raise BadRequest("data must be an object")
+    errors.extend(
+        FieldError(f"data.{k}", "字段名不合法") for k in data if not _DATA_KEY.match(str(k))
+    )
+    if errors:
+        raise ValidationFailed("启动参数无效", errors)

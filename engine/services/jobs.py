@@ -1,0 +1,114 @@
+"""The job runner: fires due jobs (timers now; SLA rungs and the outbox later).
+
+Each job runs in its own transaction that also holds the job row: on PostgreSQL the row is taken
+with FOR UPDATE SKIP LOCKED so parallel workers never run one job twice, on SQLite the write lock
+serializes workers. A crash rolls the whole job back and it is picked up again."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from collections.abc import Callable
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.bpmn import InstanceStatus
+from engine.clock import Clock
+from engine.db.tables import Instance, Job
+
+from .actor import SYSTEM
+from .instances import InstanceService
+from .recorder import TIMER_JOB, record_history
+from .uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 5
+JobHandler = Callable[[Session, Job], None]
+
+
+def default_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class JobRunner:
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        clock: Clock,
+        instances: InstanceService,
+        batch_size: int = 50,
+        worker_id: str | None = None,
+    ) -> None:
+        self.uow = uow
+        self.clock = clock
+        self.instances = instances
+        self.batch_size = batch_size
+        self.worker_id = worker_id or default_worker_id()
+        self.skip_locked = uow.engine.dialect.name == "postgresql"
+        self.handlers: dict[str, JobHandler] = {TIMER_JOB: self._fire_timer}
+
+    def run_due(self) -> int:
+        """Run due jobs until none is left or a batch is done; returns how many ran."""
+        ran = 0
+        while ran < self.batch_size and self._run_one():
+            ran += 1
+        return ran
+
+    def _run_one(self) -> bool:
+        with self.uow.write() as session:
+            now = self.clock.now()
+            query = (
+                select(Job)
+                .where(Job.status == "pending", Job.due_at <= now)
+                .order_by(Job.due_at, Job.id)
+                .limit(1)
+            )
+            if self.skip_locked:
+                query = query.with_for_update(skip_locked=True)
+            job = session.scalars(query).first()
+            if job is None:
+                return False
+            handler = self.handlers.get(job.kind)
+            try:
+                with session.begin_nested():
+                    if handler is None:
+                        raise LookupError(f"no handler for job kind '{job.kind}'")
+                    handler(session, job)
+            except Exception as exc:  # a failing job must not stop the others
+                log.exception("job %s (%s) failed", job.id, job.kind)
+                job.attempts += 1
+                job.last_error = f"{exc.__class__.__name__}: {exc}"
+                job.locked_by = self.worker_id
+                if job.attempts >= MAX_ATTEMPTS:
+                    job.status = "failed"
+                else:
+                    job.due_at = now + timedelta(seconds=30 * 2**job.attempts)
+                return True
+            if job in session and job.status == "pending" and job.due_at <= now:
+                job.status, job.done_at, job.locked_by = "done", now, self.worker_id
+            return True
+
+    def _fire_timer(self, session: Session, job: Job) -> None:
+        instance = session.get(Instance, job.instance_id)
+        if instance is None or instance.status not in InstanceStatus.ACTIVE:
+            session.delete(job)
+            return
+        execution = self.instances.restore(session, instance)
+        execution.fire_due_timers()
+        now = self.clock.now()
+        record_history(
+            session,
+            instance.id,
+            now,
+            SYSTEM,
+            "timer_fired",
+            task_id=job.target,
+            timer=job.payload.get("name"),
+            due_at=job.due_at.isoformat(),
+            worker=self.worker_id,
+        )
+        self.instances.save(session, instance, execution, SYSTEM)
+        session.flush()

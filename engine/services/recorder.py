@@ -1,0 +1,178 @@
+"""After every command: write what the execution now is into the task, job, wait and history
+tables, inside the command's transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from engine.bpmn import Execution, InstanceStatus
+from engine.db.tables import HistoryEntry, HumanTask, Instance, Job, MessageWait
+
+from .actor import Actor
+
+TIMER_JOB = "timer"
+
+
+class TaskState:
+    OPEN = "open"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+def record_history(
+    session: Session,
+    instance_id: str,
+    at: datetime,
+    actor: Actor,
+    action: str,
+    task_id: str | None = None,
+    **details: Any,
+) -> None:
+    session.add(
+        HistoryEntry(
+            instance_id=instance_id,
+            task_id=task_id,
+            at=at,
+            actor=actor.username,
+            action=action,
+            details=details,
+        )
+    )
+
+
+def record_execution(
+    session: Session, instance: Instance, execution: Execution, actor: Actor, now: datetime
+) -> None:
+    previous_status = instance.status
+    _sync_tasks(session, instance, execution, actor, now)
+    _sync_timers(session, instance, execution, now)
+    _sync_message_waits(session, instance, execution)
+    instance.state_json = execution.dump()
+    instance.data = _jsonable(execution.data())
+    instance.status = execution.status
+    instance.error = execution.error
+    instance.updated_at = now
+    if instance.status == InstanceStatus.COMPLETED and previous_status != InstanceStatus.COMPLETED:
+        instance.ended_at = now
+        record_history(session, instance.id, now, actor, "instance_completed")
+    if instance.status == InstanceStatus.ERROR and execution.error:
+        record_history(session, instance.id, now, actor, "instance_error", error=execution.error)
+
+
+def _sync_tasks(
+    session: Session, instance: Instance, execution: Execution, actor: Actor, now: datetime
+) -> None:
+    ready = {t.id: t for t in execution.ready_tasks()}
+    open_rows = session.scalars(
+        select(HumanTask).where(
+            HumanTask.instance_id == instance.id, HumanTask.state == TaskState.OPEN
+        )
+    ).all()
+    known = {row.id for row in open_rows}
+    for row in open_rows:
+        if row.id not in ready:
+            row.state = TaskState.CANCELLED
+            row.completed_at = now
+            record_history(
+                session,
+                instance.id,
+                now,
+                actor,
+                "task_cancelled",
+                task_id=row.id,
+                task=row.task_spec,
+            )
+    for task in ready.values():
+        if task.id in known:
+            continue
+        properties = dict(task.properties)
+        if task.item is not None:
+            properties["item"] = _jsonable(task.item)
+        session.add(
+            HumanTask(
+                id=task.id,
+                instance_id=instance.id,
+                process_id=task.process_id,
+                task_spec=task.spec_id,
+                title=task.title,
+                lane=task.lane,
+                state=TaskState.OPEN,
+                form_key=task.form_key,
+                properties=properties,
+                region=instance.region,
+                created_at=now,
+            )
+        )
+        record_history(
+            session,
+            instance.id,
+            now,
+            actor,
+            "task_created",
+            task_id=task.id,
+            task=task.spec_id,
+            title=task.title,
+            lane=task.lane,
+        )
+
+
+def _sync_timers(session: Session, instance: Instance, execution: Execution, now: datetime) -> None:
+    wanted = {t.task_id: t for t in execution.pending_timers()}
+    existing = {
+        j.target: j
+        for j in session.scalars(
+            select(Job).where(Job.instance_id == instance.id, Job.kind == TIMER_JOB)
+        )
+    }
+    for target, job in existing.items():
+        timer = wanted.get(target)
+        if timer is None:
+            session.delete(job)
+        elif job.status != "pending" or job.due_at != timer.due_at:
+            job.status, job.due_at, job.locked_by, job.locked_until = (
+                "pending",
+                timer.due_at,
+                None,
+                None,
+            )
+    for target, timer in wanted.items():
+        if target not in existing:
+            session.add(
+                Job(
+                    kind=TIMER_JOB,
+                    instance_id=instance.id,
+                    target=target,
+                    due_at=timer.due_at,
+                    status="pending",
+                    attempts=0,
+                    payload={"name": timer.name},
+                    created_at=now,
+                )
+            )
+
+
+def cancel_instance_jobs(session: Session, instance_id: str) -> None:
+    session.execute(delete(Job).where(Job.instance_id == instance_id, Job.status == "pending"))
+    session.execute(delete(MessageWait).where(MessageWait.instance_id == instance_id))
+
+
+def _sync_message_waits(session: Session, instance: Instance, execution: Execution) -> None:
+    session.execute(delete(MessageWait).where(MessageWait.instance_id == instance.id))
+    for name in execution.waiting_messages():
+        session.add(MessageWait(instance_id=instance.id, message_name=name))
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)

@@ -1,0 +1,55 @@
+"""Unit of work: one command, one transaction. Write commands take SQLite's write lock up front
+(BEGIN IMMEDIATE) so that concurrent commands serialize instead of failing half-way."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+
+from engine.db.connection import WRITE_OPTION
+from engine.errors import Conflict
+
+
+class UnitOfWork:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._reader = sessionmaker(bind=engine, expire_on_commit=False)
+        self._writer = sessionmaker(
+            bind=engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False
+        )
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        session = self._writer()
+        try:
+            yield session
+            session.commit()
+        except StaleDataError as exc:
+            session.rollback()
+            raise Conflict(
+                "the case was changed by someone else at the same time; reload and try again"
+            ) from exc
+        except OperationalError as exc:
+            session.rollback()
+            if "locked" in str(exc).lower() or "deadlock" in str(exc).lower():
+                raise Conflict("the database is busy with a concurrent change; try again") from exc
+            raise
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        session = self._reader()
+        try:
+            yield session
+        finally:
+            session.rollback()
+            session.close()

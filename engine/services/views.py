@@ -1,0 +1,61 @@
+"""Rows to the JSON shapes of the API contract."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from engine.db.tables import HistoryEntry, HumanTask, Instance
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def instance_view(row: Instance) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "process_id": row.process_id,
+        "version": row.version,
+        "status": row.status,
+        "region": row.region,
+        "business_key": row.business_key,
+        "data": row.data,
+        "error": row.error,
+        "started_by": row.started_by,
+        "created_at": _iso(row.created_at),
+        "updated_at": _iso(row.updated_at),
+        "ended_at": _iso(row.ended_at),
+    }
+
+
+def task_view(row: HumanTask) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "instance_id": row.instance_id,
+        "process_id": row.process_id,
+        "name": row.task_spec,
+        "title": row.title,
+        "lane": row.lane,
+        "department": row.department,
+        "region": row.region,
+        "assignee": row.assignee,
+        "state": row.state,
+        "created_at": _iso(row.created_at),
+        "claimed_at": _iso(row.claimed_at),
+        "completed_at": _iso(row.completed_at),
+        "completed_by": row.completed_by,
+        "due_at": _iso(row.due_at),
+        "form_key": row.form_key,
+        "properties": row.properties,
+    }
+
+
+def history_view(row: HistoryEntry) -> dict[str, Any]:
+    return {
+        "at": _iso(row.at),
+        "actor": row.actor,
+        "action": row.action,
+        "task_id": row.task_id,
+        "details": row.details,
+    }
