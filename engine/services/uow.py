@@ -51,5 +51,4 @@ class UnitOfWork:
         try:
             yield session
         finally:
-            session.rollback()
-            session.close()
+            session.close()  # ends the transaction; loaded rows stay readable
