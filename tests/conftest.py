@@ -19,6 +19,7 @@ from engine.settings import Settings
 
 HERE = Path(__file__).resolve().parent
 FIXTURES = HERE / "fixtures"
+PROJECT = HERE.parent
 PG_ADMIN_URL = os.environ.get(
     "LANDFLOW_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
@@ -105,8 +106,16 @@ def pg_lf(postgres_database, clock) -> Iterator[Landflow]:
     yield from _landflow(postgres_database, clock)
 
 
-def _landflow(database_url: str, clock: SettableClock) -> Iterator[Landflow]:
-    landflow = Landflow.build(make_settings(database_url), clock)
+@pytest.fixture
+def product_lf(database_url, clock) -> Iterator[Landflow]:
+    """Landflow with the product's own processes/ and forms/ (the five approval processes)."""
+    yield from _landflow(
+        database_url, clock, processes_dir=PROJECT / "processes", forms_dir=PROJECT / "forms"
+    )
+
+
+def _landflow(database_url: str, clock: SettableClock, **overrides) -> Iterator[Landflow]:
+    landflow = Landflow.build(make_settings(database_url, **overrides), clock)
     landflow.start_up()
     landflow.auth.ensure_user("admin", "admin-pass", "管理员", is_admin=True)
     landflow.auth.ensure_user("alice", "alice-pass", "Alice")

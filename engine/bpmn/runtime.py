@@ -4,7 +4,7 @@ Nothing outside engine.bpmn touches SpiffWorkflow objects; they get the objects 
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -36,13 +36,16 @@ class ProcessRuntime:
     """Builds executions on a clock with the restricted script engine."""
 
     def __init__(
-        self, clock: Clock, local_timezone: str, limits: expressions.Limits | None = None
+        self,
+        clock: Clock,
+        local_timezone: str,
+        limits: expressions.Limits | None = None,
+        functions: Mapping[str, Callable[..., Any]] | None = None,
     ) -> None:
         self.clock = clock
         timekeeping.install(local_timezone)
-        self.script_engine = RestrictedScriptEngine(
-            expressions.default_functions(clock.now), limits or expressions.Limits()
-        )
+        library = {**expressions.default_functions(clock.now), **(functions or {})}
+        self.script_engine = RestrictedScriptEngine(library, limits or expressions.Limits())
 
     def start(self, loaded: LoadedSpec, data: Mapping[str, Any]) -> Execution:
         workflow = BpmnWorkflow(

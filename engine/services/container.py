@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from engine import expressions
 from engine.bpmn import ProcessRuntime
 from engine.clock import SettableClock
 from engine.db.connection import make_engine
 from engine.db.migrate import upgrade
+from engine.domain.calendar import package_calendar
+from engine.expressions.calendar_functions import calendar_functions
 from engine.settings import Settings
 
 from .access import Access
@@ -43,12 +46,14 @@ class Landflow:
         clock = clock or SettableClock()
         uow = UnitOfWork(make_engine(settings.database_url, echo=settings.sql_echo))
         access = Access()
+        calendar = package_calendar()
         runtime = ProcessRuntime(
             clock,
             settings.timezone,
             expressions.Limits(
                 max_steps=settings.expression_max_steps, max_seconds=settings.expression_max_seconds
             ),
+            calendar_functions(clock.now, lambda: calendar, ZoneInfo(settings.timezone)),
         )
         forms = FormRegistry(settings.forms_dir)
         instances = InstanceService(uow, clock, runtime, access)

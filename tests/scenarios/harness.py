@@ -1,0 +1,114 @@
+"""Scenario harness: walk a process through the service layer, task by task, as the right users.
+
+`complete(name, data, by="zrzy@county")` checks that the task is routed to that department type
+and level before completing it as a user of that department."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from engine.db.tables import ProcessVersion
+from engine.services.actor import SYSTEM
+from engine.services.container import Landflow
+from tests.support import assert_state_round_trips
+
+
+class Scenario:
+    def __init__(
+        self,
+        lf: Landflow,
+        process_id: str,
+        region: str,
+        business_key: str | None = None,
+        data: dict[str, Any] | None = None,
+        by: str = "admin",
+    ) -> None:
+        self.lf = lf
+        self.case = lf.instances.start(self.actor(by), process_id, region, business_key, data or {})
+        self.id = self.case["id"]
+        self.round_trip()
+
+    # ---- who -------------------------------------------------------------------------------
+    def actor(self, username: str):
+        return self.lf.auth.actor_for(username)
+
+    def routing_of(self, task: dict[str, Any]) -> tuple[str | None, str | None]:
+        with self.lf.uow.read() as session:
+            version = session.scalar(
+                select(ProcessVersion).where(
+                    ProcessVersion.process_id == self.refresh()["process_id"],
+                    ProcessVersion.version == self.case["version"],
+                )
+            )
+            lanes = version.metadata_json["lanes"].get(task["process_id"], {})
+        props = lanes.get(task["lane"] or "", {}).get("properties", {})
+        return props.get("dept_type"), props.get("level")
+
+    # ---- reading ---------------------------------------------------------------------------
+    def refresh(self) -> dict[str, Any]:
+        self.case = self.lf.instances.get(SYSTEM, self.id)
+        return self.case
+
+    @property
+    def status(self) -> str:
+        return self.refresh()["status"]
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return self.refresh()["data"]
+
+    def open_tasks(self, name: str | None = None) -> list[dict[str, Any]]:
+        return [
+            t
+            for t in self.refresh()["tasks"]
+            if t["state"] == "open" and (name is None or t["name"] == name)
+        ]
+
+    def open_names(self) -> list[str]:
+        return sorted(t["name"] for t in self.open_tasks())
+
+    def task(self, name: str) -> dict[str, Any]:
+        found = self.open_tasks(name)
+        assert len(found) == 1, f"expected one open '{name}', open: {self.open_names()}"
+        return found[0]
+
+    # ---- acting ----------------------------------------------------------------------------
+    def complete(
+        self, name: str, data: dict[str, Any], by: str, task: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        task = task or self.task(name)
+        dept_type, level = by.split("@")
+        assert self.routing_of(task) == (dept_type, level), (
+            f"'{name}' is routed to {self.routing_of(task)}, expected {(dept_type, level)}"
+        )
+        result = self.lf.tasks.complete(self.actor("admin"), task["id"], data)
+        self.round_trip()
+        return result
+
+    def complete_each(
+        self, name: str, data_by_item: dict[str, dict[str, Any]], by_level: str
+    ) -> None:
+        """Complete every open instance of a multi-instance task whose item is a dept type."""
+        for task in self.open_tasks(name):
+            item = task["properties"].get("item")
+            self.complete(name, data_by_item[item], by=f"{item}@{by_level}", task=task)
+
+    def message(self, name: str, payload: Any = None) -> dict[str, Any]:
+        result = self.lf.messages.correlate(SYSTEM, name, instance_id=self.id, payload=payload)
+        self.round_trip()
+        return result
+
+    def advance(self, **delta: float) -> int:
+        self.lf.clock.advance(timedelta(**delta))
+        ran = self.lf.jobs.run_due()
+        self.round_trip()
+        return ran
+
+    def round_trip(self) -> None:
+        assert_state_round_trips(self.lf, self.id)
+
+    def history_actions(self) -> list[str]:
+        return [h["action"] for h in self.refresh()["history"]]
