@@ -21,6 +21,7 @@ run: install
 	$(BIN)/landflow serve --demo --host $(HOST) --port $(PORT)
 
 test: install
+	bash scripts/install-system-deps.sh
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest -q

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from engine import scheduler
 from engine.services.container import Landflow
 from engine.settings import Settings
+from engine.web import pages
 
 from . import errors
 from .routes import definitions, instances, messages, system, tasks
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "web" / "static"
 
 
 def create_app(
@@ -43,6 +48,8 @@ def create_app(
     errors.install(app)
     for module in (system, definitions, instances, tasks, messages):
         app.include_router(module.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
 
 

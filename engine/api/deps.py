@@ -8,6 +8,7 @@ from fastapi import Depends, Request
 
 from engine.services.actor import Actor
 from engine.services.container import Landflow
+from engine.web.session import CSRF_HEADER, csrf_ok, session_token
 
 
 def get_landflow(request: Request) -> Landflow:
@@ -15,10 +16,17 @@ def get_landflow(request: Request) -> Landflow:
 
 
 def token_from(request: Request) -> str | None:
+    """A bearer token, or the browser session cookie. A cookie only counts for reads or when
+    the request carries the session's CSRF header, so other sites cannot act with it."""
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
         return header[7:].strip()
-    return request.cookies.get(request.app.state.landflow.settings.session_cookie)
+    cookie = session_token(request)
+    if cookie and (
+        request.method in ("GET", "HEAD") or csrf_ok(request, request.headers.get(CSRF_HEADER))
+    ):
+        return cookie
+    return None
 
 
 def current_actor(request: Request, lf: Annotated[Landflow, Depends(get_landflow)]) -> Actor:

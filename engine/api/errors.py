@@ -6,10 +6,11 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from engine import errors
+from engine.web.pages import LoginRequired, page_error
 
 log = logging.getLogger(__name__)
 
@@ -33,9 +34,15 @@ def status_of(exc: errors.LandflowError) -> int:
 
 
 def install(app: FastAPI) -> None:
+    @app.exception_handler(LoginRequired)
+    async def _login(_request: Request, _exc: LoginRequired) -> RedirectResponse:
+        return RedirectResponse("/login", status_code=303)
+
     @app.exception_handler(errors.LandflowError)
-    async def _landflow(_request: Request, exc: errors.LandflowError) -> JSONResponse:
+    async def _landflow(request: Request, exc: errors.LandflowError) -> Response:
         status = status_of(exc)
+        if not request.url.path.startswith("/api/"):
+            return page_error(request, status, exc.message)
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
         body = {"error": exc.code, "message": exc.message, **exc.details}
         return JSONResponse(body, status_code=status, headers=headers)
@@ -55,7 +62,9 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if not request.url.path.startswith("/api/") and exc.status_code == 404:
+            return page_error(request, 404, "页面不存在")
         return JSONResponse(
             {"error": "http_error", "message": str(exc.detail)},
             status_code=exc.status_code,

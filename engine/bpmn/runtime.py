@@ -169,6 +169,9 @@ class Execution:
         ]
         for task in sorted(frontier, key=lambda t: t.last_state_change):
             merged.update(task.data)
+            item = getattr(task.task_spec, "input_item", None)
+            if item is not None:  # a running multi-instance task: its loop item is not case data
+                merged.pop(item.bpmn_id, None)
         return merged
 
     def dump(self) -> str:
@@ -194,9 +197,8 @@ def _ready_task(task: Any) -> ReadyTask:
     spec = task.task_spec
     properties = dict((spec.extensions or {}).get("properties", {}))
     item = None
-    parent = task.parent
-    if parent is not None and getattr(parent.task_spec, "input_item", None) is not None:
-        item = task.data.get(parent.task_spec.input_item.bpmn_id)
+    if _is_instance_of_multi(task):
+        item = task.data.get(task.parent.task_spec.input_item.bpmn_id)
     return ReadyTask(
         id=str(task.id),
         spec_id=spec.bpmn_id or spec.name,
@@ -207,6 +209,12 @@ def _ready_task(task: Any) -> ReadyTask:
         properties=properties,
         item=item,
     )
+
+
+def _is_instance_of_multi(task: Any) -> bool:
+    """A child of a multi-instance task: its data holds the loop item, not case data."""
+    parent = task.parent
+    return parent is not None and getattr(parent.task_spec, "input_item", None) is not None
 
 
 def _message_name(task: Any) -> str | None:

@@ -1,0 +1,259 @@
+"""Server-rendered pages (zh-CN): sign-in, inbox, task form, case view, start a case."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from engine.errors import AuthenticationRequired, LandflowError, ValidationFailed
+from engine.services.actor import Actor
+from engine.services.container import Landflow
+
+from .form_fields import fields_of, parse_posted
+from .session import CSRF_FIELD, csrf_for, csrf_ok, session_token
+
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+router = APIRouter(include_in_schema=False)
+
+STATE_LABELS = {"open": "待办", "done": "已办", "cancelled": "已取消"}
+STATUS_LABELS = {
+    "running": "办理中",
+    "waiting": "等待中",
+    "completed": "已办结",
+    "error": "异常",
+    "terminated": "已终止",
+}
+ACTION_LABELS = {
+    "instance_started": "发起办件",
+    "task_created": "生成环节",
+    "task_claimed": "认领",
+    "task_unclaimed": "取消认领",
+    "task_completed": "办理完成",
+    "task_cancelled": "环节取消",
+    "comment": "发表意见",
+    "message_received": "收到外部消息",
+    "timer_fired": "计时到期",
+    "instance_completed": "办结",
+    "instance_error": "流程异常",
+    "instance_terminated": "终止办件",
+}
+TEMPLATES.env.globals.update(
+    state_labels=STATE_LABELS, status_labels=STATUS_LABELS, action_labels=ACTION_LABELS
+)
+TEMPLATES.env.filters["pretty_json"] = lambda value: json.dumps(
+    value, ensure_ascii=False, indent=2, sort_keys=True, default=str
+)
+
+
+class LoginRequired(Exception):
+    pass
+
+
+def landflow(request: Request) -> Landflow:
+    return request.app.state.landflow
+
+
+def page_actor(request: Request) -> Actor:
+    try:
+        return landflow(request).auth.authenticate(session_token(request))
+    except AuthenticationRequired:
+        raise LoginRequired from None
+
+
+ActorDep = Annotated[Actor, Depends(page_actor)]
+
+
+def render(
+    request: Request, template: str, actor: Actor | None, status: int = 200, **context: Any
+) -> HTMLResponse:
+    token = session_token(request)
+    return TEMPLATES.TemplateResponse(
+        request,
+        template,
+        {"actor": actor, "csrf": csrf_for(token) if token else "", **context},
+        status_code=status,
+    )
+
+
+PAGE_ERROR_TITLES = {
+    404: "未找到",
+    409: "操作冲突",
+    403: "无权操作",
+    422: "填写有误",
+    400: "请求无效",
+}
+
+
+def page_error(request: Request, status: int, message: str) -> HTMLResponse:
+    actor = None
+    with contextlib.suppress(AuthenticationRequired):
+        actor = landflow(request).auth.authenticate(session_token(request))
+    return render(
+        request,
+        "error.html",
+        actor,
+        status=status,
+        title=PAGE_ERROR_TITLES.get(status, "出错了"),
+        message=message,
+    )
+
+
+def check_csrf(request: Request, token: str) -> None:
+    if not csrf_ok(request, token):
+        raise LoginRequired
+
+
+@router.get("/login")
+def login_page(request: Request) -> HTMLResponse:
+    return render(request, "login.html", None)
+
+
+@router.post("/login")
+def login(
+    request: Request, username: Annotated[str, Form()] = "", password: Annotated[str, Form()] = ""
+) -> Response:
+    lf = landflow(request)
+    try:
+        issued = lf.auth.issue_token(username, password, kind="session")
+    except AuthenticationRequired:
+        return render(
+            request, "login.html", None, status=401, error="用户名或密码错误", username=username
+        )
+    response = RedirectResponse("/", status_code=303)
+    response.set_cookie(
+        lf.settings.session_cookie,
+        issued["access_token"],
+        httponly=True,
+        samesite="lax",
+        secure=lf.settings.cookie_secure,
+        max_age=lf.settings.token_ttl_hours * 3600,
+    )
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "") -> Response:
+    lf = landflow(request)
+    if csrf_ok(request, csrf_token):
+        lf.auth.revoke(session_token(request) or "")
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(lf.settings.session_cookie)
+    return response
+
+
+@router.get("/")
+def inbox(
+    request: Request, actor: ActorDep, scope: str = "mine", state: str = "open", page: int = 1
+) -> HTMLResponse:
+    lf = landflow(request)
+    page = max(page, 1)
+    tasks = lf.tasks.list(
+        actor,
+        scope=scope if scope in ("mine", "queue", "all") else "mine",
+        state=state if state in ("open", "done") else "open",
+        limit=20,
+        offset=(page - 1) * 20,
+    )
+    counts = {s: lf.tasks.list(actor, scope=s, limit=1)["total"] for s in ("mine", "queue")}
+    return render(
+        request,
+        "inbox.html",
+        actor,
+        tasks=tasks,
+        scope=scope,
+        state=state,
+        page=page,
+        counts=counts,
+    )
+
+
+@router.get("/tasks/{task_id}")
+def task_page(request: Request, task_id: str, actor: ActorDep) -> HTMLResponse:
+    task = landflow(request).tasks.get(actor, task_id)
+    return render(request, "task.html", actor, task=task, fields=fields_of(task["form"]))
+
+
+@router.post("/tasks/{task_id}/claim")
+def claim(
+    request: Request,
+    task_id: str,
+    actor: ActorDep,
+    csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "",
+) -> Response:
+    check_csrf(request, csrf_token)
+    landflow(request).tasks.claim(actor, task_id)
+    return RedirectResponse(f"/tasks/{task_id}", status_code=303)
+
+
+@router.post("/tasks/{task_id}/complete")
+async def complete(request: Request, task_id: str, actor: ActorDep) -> Response:
+    lf = landflow(request)
+    form = await request.form()
+    check_csrf(request, str(form.get(CSRF_FIELD, "")))
+    task = lf.tasks.get(actor, task_id)
+    data = parse_posted(task["form"], form)
+    try:
+        lf.tasks.complete(actor, task_id, data)
+    except ValidationFailed as exc:
+        return render(
+            request,
+            "task.html",
+            actor,
+            status=422,
+            task=task,
+            fields=fields_of(task["form"], data),
+            errors={e.field: e.message for e in exc.errors},
+        )
+    return RedirectResponse(f"/cases/{task['instance_id']}?done={task_id}", status_code=303)
+
+
+@router.get("/cases/new")
+def new_case_page(request: Request, actor: ActorDep) -> HTMLResponse:
+    processes = _latest_processes(landflow(request))
+    return render(request, "new_case.html", actor, processes=processes)
+
+
+@router.post("/cases")
+def start_case(
+    request: Request,
+    actor: ActorDep,
+    process_id: Annotated[str, Form()] = "",
+    region: Annotated[str, Form()] = "",
+    business_key: Annotated[str, Form()] = "",
+    csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "",
+) -> Response:
+    check_csrf(request, csrf_token)
+    lf = landflow(request)
+    try:
+        case = lf.instances.start(actor, process_id, region.strip(), business_key.strip() or None)
+    except LandflowError as exc:
+        errors = [e.message for e in getattr(exc, "errors", [])] or [exc.message]
+        return render(
+            request,
+            "new_case.html",
+            actor,
+            status=422,
+            processes=_latest_processes(lf),
+            errors=errors,
+            form={"process_id": process_id, "region": region, "business_key": business_key},
+        )
+    return RedirectResponse(f"/cases/{case['id']}", status_code=303)
+
+
+@router.get("/cases/{case_id}")
+def case_page(request: Request, case_id: str, actor: ActorDep) -> HTMLResponse:
+    case = landflow(request).instances.get(actor, case_id)
+    return render(request, "case.html", actor, case=case)
+
+
+def _latest_processes(lf: Landflow) -> list[dict[str, Any]]:
+    seen: dict[str, dict[str, Any]] = {}
+    for version in lf.definitions.list_versions():
+        seen.setdefault(version["process_id"], version)
+    return list(seen.values())
