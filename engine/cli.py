@@ -12,6 +12,7 @@ from typing import Any
 from engine.errors import LandflowError
 from engine.services.actor import SYSTEM
 from engine.services.container import Landflow
+from engine.services.inbox import SCOPES, TaskFilter
 from engine.settings import Settings
 
 
@@ -72,7 +73,9 @@ def cmd_start(lf: Landflow, args: argparse.Namespace) -> int:
 
 def cmd_tasks(lf: Landflow, args: argparse.Namespace) -> int:
     actor = lf.auth.actor_for(args.user)
-    result = lf.tasks.list(actor, scope=args.scope, state=args.state, process_id=args.process)
+    result = lf.inbox.list(
+        actor, TaskFilter(scope=args.scope, state=args.state, process_id=args.process)
+    )
     for item in result["items"]:
         print(
             f"{item['id']}  {item['process_id']:<24} {item['title']:<20} "
@@ -130,7 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("tasks", help="list tasks")
     p.add_argument("--user", default="admin")
-    p.add_argument("--scope", default="all", choices=["mine", "queue", "all"])
+    p.add_argument("--scope", default="all", choices=list(SCOPES))
     p.add_argument("--state", default="open", choices=["open", "done"])
     p.add_argument("--process")
     p.set_defaults(func=cmd_tasks)

@@ -14,6 +14,8 @@ from sqlalchemy import create_engine, text
 from engine.clock import SettableClock
 from engine.db.migrate import upgrade
 from engine.db.tables import Base
+from engine.demo import load_demo_organisation
+from engine.services.actor import SYSTEM
 from engine.services.container import Landflow
 from engine.settings import Settings
 
@@ -23,7 +25,8 @@ PROJECT = HERE.parent
 PG_ADMIN_URL = os.environ.get(
     "LANDFLOW_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
-PG_TEST_DB = os.environ.get("LANDFLOW_TEST_PG_DB", "landflow_test")
+# One database per test run, so parallel runs on one server do not trample each other.
+PG_TEST_DB = os.environ.get("LANDFLOW_TEST_PG_DB", f"landflow_test_{os.getpid()}")
 PG_START_HINT = (
     "PostgreSQL is not reachable at 127.0.0.1:5432. Start it with:\n"
     "  pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start\n"
@@ -39,24 +42,66 @@ def pg_url(database: str = PG_TEST_DB) -> str:
 
 
 @pytest.fixture(scope="session")
-def postgres_database() -> str:
+def postgres_database() -> Iterator[str]:
     try:
-        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{PG_TEST_DB}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{PG_TEST_DB}"'))
-        admin.dispose()
+        _admin_execute(
+            f'DROP DATABASE IF EXISTS "{PG_TEST_DB}" WITH (FORCE)',
+            f'CREATE DATABASE "{PG_TEST_DB}"',
+        )
     except Exception as exc:
         pytest.exit(f"{PG_START_HINT}\n({exc.__class__.__name__}: {exc})", returncode=3)
     upgrade(pg_url())
-    return pg_url()
+    yield pg_url()
+    _admin_execute(f'DROP DATABASE IF EXISTS "{PG_TEST_DB}" WITH (FORCE)')
+
+
+def _admin_execute(*statements: str) -> None:
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            for statement in statements:
+                conn.execute(text(statement))
+    finally:
+        admin.dispose()
+
+
+ORG_TABLES = ("regions", "departments", "users", "memberships")
 
 
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory) -> Path:
+    """A migrated SQLite database holding the demo organisation and the test users; each test
+    gets a copy of the file."""
     path = tmp_path_factory.mktemp("template") / "landflow.db"
-    upgrade(f"sqlite:///{path}")
+    url = f"sqlite:///{path}"
+    upgrade(url)
+    seeded = Landflow.build(make_settings(url, deploy_on_startup=False), SettableClock(START))
+    seed_organisation(seeded)
+    seeded.close()
     return path
+
+
+def seed_organisation(landflow: Landflow) -> None:
+    load_demo_organisation(landflow)
+    landflow.auth.ensure_user("admin", "admin-pass", "管理员", is_admin=True)
+    # alice and bob are colleagues in every department the sample process routes to, so the
+    # engine tests can walk it as one clerk; routing and access tests use the demo users.
+    for name, display in (("alice", "Alice"), ("bob", "Bob")):
+        landflow.auth.ensure_user(name, f"{name}-pass", display)
+        for department in CLERK_DEPARTMENTS:
+            landflow.organisation.add_membership(SYSTEM, name, department, "handler")
+
+
+@pytest.fixture(scope="session")
+def organisation_rows(sqlite_template) -> dict[str, list[dict]]:
+    engine = create_engine(f"sqlite:///{sqlite_template}")
+    with engine.connect() as conn:
+        rows = {
+            t: [dict(r._mapping) for r in conn.execute(Base.metadata.tables[t].select())]
+            for t in ORG_TABLES
+        }
+    engine.dispose()
+    return rows
 
 
 @pytest.fixture(params=BACKENDS)
@@ -67,15 +112,26 @@ def database_url(request, tmp_path) -> Iterator[str]:
         yield f"sqlite:///{path}"
     else:
         url = request.getfixturevalue("postgres_database")
-        _truncate(url)
+        _reset(url, request.getfixturevalue("organisation_rows"))
         yield url
 
 
-def _truncate(url: str) -> None:
+def _reset(url: str, organisation: dict[str, list[dict]]) -> None:
+    """Empty every table, then put the seeded organisation back."""
     engine = create_engine(url)
     names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
     with engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        for table in ORG_TABLES:
+            if organisation[table]:
+                conn.execute(Base.metadata.tables[table].insert(), organisation[table])
+            if table != "regions":
+                conn.execute(
+                    text(
+                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                        f"(SELECT max(id) FROM {table}))"
+                    )
+                )
     engine.dispose()
 
 
@@ -101,8 +157,8 @@ def lf(database_url, clock) -> Iterator[Landflow]:
 
 
 @pytest.fixture
-def pg_lf(postgres_database, clock) -> Iterator[Landflow]:
-    _truncate(postgres_database)
+def pg_lf(postgres_database, organisation_rows, clock) -> Iterator[Landflow]:
+    _reset(postgres_database, organisation_rows)
     yield from _landflow(postgres_database, clock)
 
 
@@ -114,11 +170,12 @@ def product_lf(database_url, clock) -> Iterator[Landflow]:
     )
 
 
+VILLAGE = "330702101201"  # 古方村, 白龙桥镇, 婺城区, 金华市
+CLERK_DEPARTMENTS = ("applicant.330702101201", "zrzy.330702", "fgw.330702", "cz.330702")
+
+
 def _landflow(database_url: str, clock: SettableClock, **overrides) -> Iterator[Landflow]:
     landflow = Landflow.build(make_settings(database_url, **overrides), clock)
     landflow.start_up()
-    landflow.auth.ensure_user("admin", "admin-pass", "管理员", is_admin=True)
-    landflow.auth.ensure_user("alice", "alice-pass", "Alice")
-    landflow.auth.ensure_user("bob", "bob-pass", "Bob")
     yield landflow
     landflow.close()

@@ -19,6 +19,8 @@ class ReadyTask:
     form_key: str | None
     properties: dict[str, str] = field(default_factory=dict)
     item: Any = None  # the current element of a multi-instance task, if any
+    explicit_dept_type: str | None = None  # chosen by the diagram's data, not the lane
+    explicit_department: str | None = None
 
 
 @dataclass(frozen=True)

@@ -196,9 +196,11 @@ class Execution:
 def _ready_task(task: Any) -> ReadyTask:
     spec = task.task_spec
     properties = dict((spec.extensions or {}).get("properties", {}))
-    item = None
-    if _is_instance_of_multi(task):
-        item = task.data.get(task.parent.task_spec.input_item.bpmn_id)
+    item = (
+        task.data.get(task.parent.task_spec.input_item.bpmn_id)
+        if _is_instance_of_multi(task)
+        else None
+    )
     return ReadyTask(
         id=str(task.id),
         spec_id=spec.bpmn_id or spec.name,
@@ -208,7 +210,25 @@ def _ready_task(task: Any) -> ReadyTask:
         form_key=properties.get("formKey"),
         properties=properties,
         item=item,
+        explicit_dept_type=_explicit(
+            properties, task.data, item, "dept_types_from", "dept_type_from"
+        ),
+        explicit_department=_explicit(
+            properties, task.data, item, "departments_from", "department_from"
+        ),
     )
+
+
+def _explicit(
+    properties: dict[str, str], data: dict[str, Any], item: Any, per_item: str, from_variable: str
+) -> str | None:
+    """Routing chosen by data: the loop item of a multi-instance task over department
+    (types), or a variable naming one."""
+    if properties.get(per_item) and isinstance(item, str):
+        return item
+    variable = properties.get(from_variable)
+    value = data.get(variable) if variable else None
+    return value if isinstance(value, str) else None
 
 
 def _is_instance_of_multi(task: Any) -> bool:

@@ -3,13 +3,13 @@ that the two agree."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from .types import JsonDocument, UTCDateTime
+from .types import JsonDocument, RegionPath, UTCDateTime
 
 
 class Base(DeclarativeBase):
@@ -24,6 +24,53 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     is_admin: Mapped[bool] = mapped_column(default=False)
     is_active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Region(Base):
+    __tablename__ = "regions"
+    code: Mapped[str] = mapped_column(String(20), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    level: Mapped[str] = mapped_column(String(12))
+    parent_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code"), index=True)
+    path: Mapped[str] = mapped_column(RegionPath, index=True)
+
+
+class Department(Base):
+    __tablename__ = "departments"
+    __table_args__ = (UniqueConstraint("dept_type", "region_code"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(60), unique=True)
+    dept_type: Mapped[str] = mapped_column(String(20))
+    region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    is_active: Mapped[bool] = mapped_column(default=True)
+
+
+class Membership(Base):
+    __tablename__ = "memberships"
+    __table_args__ = (UniqueConstraint("user_id", "department_id", "role"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    department_id: Mapped[int] = mapped_column(
+        ForeignKey("departments.id", ondelete="CASCADE"), index=True
+    )
+    role: Mapped[str] = mapped_column(String(16))
+
+
+class Substitution(Base):
+    """`substitute` acts for `absent` from starts_on to ends_on (inclusive, local dates)."""
+
+    __tablename__ = "substitutions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    absent_user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    substitute_user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(String(400))
+    created_by: Mapped[str] = mapped_column(String(80))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -81,12 +128,14 @@ class Instance(Base):
     __table_args__ = (
         Index("ix_instances_business_key", "business_key"),
         Index("ix_instances_process_status", "process_id", "status"),
+        Index("ix_instances_region_path", "region_path"),
     )
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     process_version_id: Mapped[int] = mapped_column(ForeignKey("process_versions.id"))
     process_id: Mapped[str] = mapped_column(String(120))
     version: Mapped[int] = mapped_column(Integer)
     region: Mapped[str] = mapped_column(String(20))
+    region_path: Mapped[str] = mapped_column(RegionPath)
     business_key: Mapped[str | None] = mapped_column(String(120))
     status: Mapped[str] = mapped_column(String(16))
     data: Mapped[dict[str, Any]] = mapped_column(JsonDocument)
@@ -105,7 +154,10 @@ class HumanTask(Base):
     __tablename__ = "tasks"
     __table_args__ = (
         Index("ix_tasks_instance", "instance_id"),
-        Index("ix_tasks_state_assignee", "state", "assignee"),
+        Index("ix_tasks_assignee_state_due", "assignee", "state", "due_at"),
+        Index("ix_tasks_department_state_due", "department", "state", "due_at"),
+        Index("ix_tasks_region_path_state", "region_path", "state"),
+        Index("ix_tasks_unroutable", "route_dept_type", "route_region", "state"),
         Index("ix_tasks_state_due", "state", "due_at"),
     )
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -116,10 +168,17 @@ class HumanTask(Base):
     lane: Mapped[str | None] = mapped_column(String(120))
     state: Mapped[str] = mapped_column(String(16))
     assignee: Mapped[str | None] = mapped_column(String(80))
+    owner: Mapped[str | None] = mapped_column(String(80))
+    delegation: Mapped[str | None] = mapped_column(String(12))
+    draft: Mapped[dict[str, Any] | None] = mapped_column(JsonDocument)
     form_key: Mapped[str | None] = mapped_column(String(120))
     properties: Mapped[dict[str, Any]] = mapped_column(JsonDocument)
     region: Mapped[str] = mapped_column(String(20))
-    department: Mapped[str | None] = mapped_column(String(120))
+    region_path: Mapped[str] = mapped_column(RegionPath)
+    department: Mapped[str | None] = mapped_column(String(60))
+    route_dept_type: Mapped[str | None] = mapped_column(String(20))
+    route_region: Mapped[str | None] = mapped_column(String(20))
+    route_problem: Mapped[str | None] = mapped_column(String(400))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -138,6 +197,7 @@ class HistoryEntry(Base):
     task_id: Mapped[str | None] = mapped_column(String(36))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     actor: Mapped[str] = mapped_column(String(80))
+    on_behalf_of: Mapped[str | None] = mapped_column(String(80))
     action: Mapped[str] = mapped_column(String(40))
     details: Mapped[dict[str, Any]] = mapped_column(JsonDocument)
 

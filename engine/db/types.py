@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, DateTime
+from sqlalchemy import JSON, DateTime, String
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeDecorator
 
@@ -27,3 +27,13 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 JsonDocument = JSON().with_variant(JSONB(), "postgresql")
+
+# Region paths ("330000/330700/330702/") are matched by prefix with a range predicate, which
+# needs byte order: PostgreSQL gets the "C" collation, SQLite compares bytes by default.
+RegionPath = String(200).with_variant(String(200, collation="C"), "postgresql")
+PATH_END = "~"  # sorts after the digits and "/" that paths are made of
+
+
+def path_prefix(column, path: str):
+    """`column` lies within the subtree whose path is `path` (index-friendly on both backends)."""
+    return (column >= path) & (column < path + PATH_END)

@@ -1,14 +1,18 @@
-"""Who may see and act on what. Every service asks here; nothing else decides access.
+"""Who may see and act on what; every service asks here and nothing else decides access.
 
-The organisation issue refines these rules by department, region and role; until then any
-signed-in user works on any case and administration is for admins."""
+- A clerk sees and acts on the tasks of their own departments (and of colleagues they stand in
+  for), and on tasks assigned or delegated to them.
+- A case is visible to the departments that have or had a task on it, to the leadership-group
+  offices of its region's ancestors (read-only), and to admins.
+- Anything else does not exist for the user: services raise NotFound, never "forbidden"."""
 
 from __future__ import annotations
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, false, or_, select
 from sqlalchemy.orm import Session
 
-from engine.db.tables import HumanTask, Instance
+from engine.db.tables import HumanTask, Instance, Region
+from engine.db.types import path_prefix
 from engine.errors import NotFound, PermissionDenied
 
 from .actor import Actor
@@ -19,23 +23,35 @@ class Access:
         if not actor.is_admin:
             raise PermissionDenied("this action is for administrators")
 
-    def check_can_start(self, session: Session, actor: Actor, process_id: str, region: str) -> None:
-        return None
+    # ---- cases -----------------------------------------------------------------------------
+    def check_can_start(
+        self, session: Session, actor: Actor, process_id: str, region: Region
+    ) -> None:
+        """Cases are started by admins or by departments of the case's region or above it."""
+        if actor.is_admin:
+            return
+        if not any(region.path.startswith(path) for path in actor.region_paths):
+            raise NotFound(f"no region '{region.code}' you may start cases in")
 
     def can_see_instance(self, session: Session, actor: Actor, instance: Instance) -> bool:
-        return True
+        if actor.is_admin or actor.watches(instance.region_path):
+            return True
+        return (
+            session.scalar(
+                select(HumanTask.id)
+                .where(HumanTask.instance_id == instance.id, self._own_task_clause(actor))
+                .limit(1)
+            )
+            is not None
+        )
 
     def visible_instances(self, session: Session, actor: Actor) -> Select:
-        return select(Instance)
-
-    def visible_tasks(self, session: Session, actor: Actor) -> Select:
-        return select(HumanTask)
-
-    def can_see_task(self, session: Session, actor: Actor, task: HumanTask) -> bool:
-        return True
-
-    def can_act_on_task(self, session: Session, actor: Actor, task: HumanTask) -> bool:
-        return True
+        if actor.is_admin:
+            return select(Instance)
+        involved = select(HumanTask.instance_id).where(self._own_task_clause(actor))
+        return select(Instance).where(
+            or_(Instance.id.in_(involved), self._territory_clause(actor, Instance.region_path))
+        )
 
     def instance_for_admin(self, session: Session, actor: Actor, instance_id: str) -> Instance:
         self.require_admin(actor)
@@ -43,3 +59,60 @@ class Access:
         if instance is None:
             raise NotFound(f"no case with id '{instance_id}'")
         return instance
+
+    # ---- tasks -----------------------------------------------------------------------------
+    def visible_tasks(self, session: Session, actor: Actor) -> Select:
+        if actor.is_admin:
+            return select(HumanTask)
+        return select(HumanTask).where(
+            or_(self._own_task_clause(actor), self._territory_clause(actor, HumanTask.region_path))
+        )
+
+    def can_see_task(self, session: Session, actor: Actor, task: HumanTask) -> bool:
+        return (
+            actor.is_admin
+            or self.can_act_on_task(session, actor, task)
+            or actor.watches(task.region_path)
+        )
+
+    def can_act_on_task(self, session: Session, actor: Actor, task: HumanTask) -> bool:
+        if actor.is_admin:
+            return True
+        principals = actor.principals()
+        return (
+            task.department in actor.departments
+            or task.assignee in principals
+            or task.owner in principals
+        )
+
+    def acting_for(self, actor: Actor, task: HumanTask) -> str | None:
+        """Whose behalf an action is on, when the actor stands in for the assignee."""
+        if (
+            task.assignee
+            and task.assignee != actor.username
+            and task.assignee in actor.stands_in_for
+        ):
+            return task.assignee
+        return None
+
+    def watch_clause(self, actor: Actor):
+        return self._territory_clause(actor, HumanTask.region_path)
+
+    def own_departments_clause(self, actor: Actor):
+        if not actor.departments:
+            return false()
+        return HumanTask.department.in_(actor.departments)
+
+    # ---- internals -------------------------------------------------------------------------
+    def _own_task_clause(self, actor: Actor):
+        principals = list(actor.principals())
+        clauses = [HumanTask.assignee.in_(principals), HumanTask.owner.in_(principals)]
+        if actor.departments:
+            clauses.append(HumanTask.department.in_(actor.departments))
+        return or_(*clauses)
+
+    @staticmethod
+    def _territory_clause(actor: Actor, column):
+        if not actor.territories:
+            return false()
+        return or_(*[path_prefix(column, path) for path in actor.territories])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import timedelta, tzinfo
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -17,6 +17,7 @@ from engine.errors import AuthenticationRequired, Conflict, FieldError, Validati
 
 from .access import Access
 from .actor import Actor
+from .principals import load_actor
 from .uow import UnitOfWork
 
 _HASHER = PasswordHasher()
@@ -27,16 +28,19 @@ def _token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _actor(user: User) -> Actor:
-    return Actor(user.id, user.username, user.display_name, user.is_admin)
-
-
 class AuthService:
-    def __init__(self, uow: UnitOfWork, clock: Clock, token_ttl: timedelta, access: Access) -> None:
+    def __init__(
+        self, uow: UnitOfWork, clock: Clock, token_ttl: timedelta, access: Access, zone: tzinfo
+    ) -> None:
         self.uow = uow
         self.clock = clock
         self.token_ttl = token_ttl
         self.access = access
+        self.zone = zone
+        self.zone = zone
+
+    def today(self):
+        return self.clock.now().astimezone(self.zone).date()
 
     def create_user(
         self,
@@ -134,7 +138,7 @@ class AuthService:
                 or not row.User.is_active
             ):
                 raise AuthenticationRequired("the sign-in has expired or is not valid")
-            return _actor(row.User)
+            return load_actor(session, row.User, self.today())
 
     def actor_for(self, username: str) -> Actor:
         """For trusted local callers (the CLI): the actor of an existing, active user."""
@@ -142,11 +146,15 @@ class AuthService:
             user = session.scalar(select(User).where(User.username == username))
             if user is None or not user.is_active:
                 raise AuthenticationRequired(f"no active user '{username}'")
-            return _actor(user)
+            return load_actor(session, user, self.today())
 
     def revoke(self, token: str) -> None:
         with self.uow.write() as session:
             session.execute(delete(AuthToken).where(AuthToken.token_hash == _token_digest(token)))
+
+
+def hash_password(password: str) -> str:
+    return _HASHER.hash(password)
 
 
 def _verify(password_hash: str, password: str) -> bool:

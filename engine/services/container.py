@@ -20,9 +20,11 @@ from .actor import SYSTEM
 from .auth import AuthService
 from .definitions import DefinitionService
 from .forms import FormRegistry
+from .inbox import InboxService
 from .instances import InstanceService
 from .jobs import JobRunner
 from .messages import MessageService
+from .organisation import OrganisationService
 from .tasks import TaskService
 from .uow import UnitOfWork
 
@@ -37,6 +39,8 @@ class Landflow:
     definitions: DefinitionService
     instances: InstanceService
     tasks: TaskService
+    inbox: InboxService
+    organisation: OrganisationService
     messages: MessageService
     jobs: JobRunner
     auth: AuthService
@@ -46,6 +50,7 @@ class Landflow:
         clock = clock or SettableClock()
         uow = UnitOfWork(make_engine(settings.database_url, echo=settings.sql_echo))
         access = Access()
+        zone = ZoneInfo(settings.timezone)
         calendar = package_calendar()
         runtime = ProcessRuntime(
             clock,
@@ -53,7 +58,7 @@ class Landflow:
             expressions.Limits(
                 max_steps=settings.expression_max_steps, max_seconds=settings.expression_max_seconds
             ),
-            calendar_functions(clock.now, lambda: calendar, ZoneInfo(settings.timezone)),
+            calendar_functions(clock.now, lambda: calendar, zone),
         )
         forms = FormRegistry(settings.forms_dir)
         instances = InstanceService(uow, clock, runtime, access)
@@ -66,9 +71,11 @@ class Landflow:
             definitions=DefinitionService(uow, clock, settings.max_upload_bytes),
             instances=instances,
             tasks=TaskService(uow, clock, forms, instances, access),
+            inbox=InboxService(uow, forms, access),
+            organisation=OrganisationService(uow, clock, access),
             messages=MessageService(uow, clock, instances, access),
             jobs=JobRunner(uow, clock, instances, batch_size=settings.job_batch_size),
-            auth=AuthService(uow, clock, timedelta(hours=settings.token_ttl_hours), access),
+            auth=AuthService(uow, clock, timedelta(hours=settings.token_ttl_hours), access, zone),
         )
 
     def migrate(self) -> None:

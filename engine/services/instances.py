@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from engine.bpmn import Execution, InstanceStatus, ProcessRuntime
 from engine.clock import Clock
-from engine.db.tables import Comment, HistoryEntry, HumanTask, Instance
+from engine.db.tables import Comment, HistoryEntry, HumanTask, Instance, ProcessVersion, Region
 from engine.errors import BadRequest, Conflict, FieldError, NotFound, ValidationFailed
 
 from .access import Access
@@ -45,7 +45,12 @@ class InstanceService:
         data = data or {}
         _check_start_input(region, business_key, data)
         with self.uow.write() as session:
-            self.access.check_can_start(session, actor, process_id, region)
+            region_row = session.get(Region, region)
+            if region_row is None:
+                raise ValidationFailed(
+                    "启动参数无效", [FieldError("region", f"区划不存在：{region}")]
+                )
+            self.access.check_can_start(session, actor, process_id, region_row)
             if business_key and session.scalar(
                 select(Instance.id).where(
                     Instance.process_id == process_id,
@@ -69,6 +74,7 @@ class InstanceService:
                 process_id=process_id,
                 version=version.version,
                 region=region,
+                region_path=region_row.path,
                 business_key=business_key,
                 status=InstanceStatus.RUNNING,
                 data={},
@@ -90,7 +96,9 @@ class InstanceService:
                 version=version.version,
                 data=data,
             )
-            record_execution(session, instance, execution, actor, now)
+            record_execution(
+                session, instance, execution, actor, now, version.metadata_json["lanes"]
+            )
             session.flush()
             return self._view(session, instance)
 
@@ -146,15 +154,16 @@ class InstanceService:
 
     # ---- helpers shared by the other services -------------------------------------------
     def restore(self, session: Session, instance: Instance) -> Execution:
-        from engine.db.tables import ProcessVersion
-
         version = session.get(ProcessVersion, instance.process_version_id)
         return self.runtime.restore(DefinitionService.loaded(version), instance.state_json)
 
     def save(
         self, session: Session, instance: Instance, execution: Execution, actor: Actor
     ) -> None:
-        record_execution(session, instance, execution, actor, self.clock.now())
+        version = session.get(ProcessVersion, instance.process_version_id)
+        record_execution(
+            session, instance, execution, actor, self.clock.now(), version.metadata_json["lanes"]
+        )
 
     def _view(self, session: Session, instance: Instance) -> dict[str, Any]:
         tasks = session.scalars(

@@ -13,6 +13,7 @@ from engine.bpmn import Execution, InstanceStatus
 from engine.db.tables import HistoryEntry, HumanTask, Instance, Job, MessageWait
 
 from .actor import Actor
+from .routing import route
 
 TIMER_JOB = "timer"
 
@@ -30,6 +31,7 @@ def record_history(
     actor: Actor,
     action: str,
     task_id: str | None = None,
+    on_behalf_of: str | None = None,
     **details: Any,
 ) -> None:
     session.add(
@@ -38,6 +40,7 @@ def record_history(
             task_id=task_id,
             at=at,
             actor=actor.username,
+            on_behalf_of=on_behalf_of if on_behalf_of != actor.username else None,
             action=action,
             details=details,
         )
@@ -45,10 +48,15 @@ def record_history(
 
 
 def record_execution(
-    session: Session, instance: Instance, execution: Execution, actor: Actor, now: datetime
+    session: Session,
+    instance: Instance,
+    execution: Execution,
+    actor: Actor,
+    now: datetime,
+    lanes: dict[str, Any],
 ) -> None:
     previous_status = instance.status
-    _sync_tasks(session, instance, execution, actor, now)
+    _sync_tasks(session, instance, execution, actor, now, lanes)
     _sync_timers(session, instance, execution, now)
     _sync_message_waits(session, instance, execution)
     instance.state_json = execution.dump()
@@ -64,7 +72,12 @@ def record_execution(
 
 
 def _sync_tasks(
-    session: Session, instance: Instance, execution: Execution, actor: Actor, now: datetime
+    session: Session,
+    instance: Instance,
+    execution: Execution,
+    actor: Actor,
+    now: datetime,
+    lanes: dict[str, Any],
 ) -> None:
     ready = {t.id: t for t in execution.ready_tasks()}
     open_rows = session.scalars(
@@ -92,6 +105,7 @@ def _sync_tasks(
         properties = dict(task.properties)
         if task.item is not None:
             properties["item"] = _jsonable(task.item)
+        target, department = route(session, instance.region_path, lanes, task)
         session.add(
             HumanTask(
                 id=task.id,
@@ -104,6 +118,11 @@ def _sync_tasks(
                 form_key=task.form_key,
                 properties=properties,
                 region=instance.region,
+                region_path=instance.region_path,
+                department=department,
+                route_dept_type=target.dept_type,
+                route_region=target.region,
+                route_problem=target.problem,
                 created_at=now,
             )
         )
@@ -117,6 +136,8 @@ def _sync_tasks(
             task=task.spec_id,
             title=task.title,
             lane=task.lane,
+            department=department,
+            unroutable=target.problem,
         )
 
 

@@ -1,28 +1,27 @@
-"""Human tasks: inbox queries and the claim / unclaim / complete / comment commands."""
+"""Task commands: claim, unclaim, transfer, delegate and resolve, return, complete, comment."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.bpmn import TaskNotReady
 from engine.clock import Clock
-from engine.db.tables import Comment, HumanTask, Instance
-from engine.errors import BadRequest, Conflict, FieldError, NotFound, ValidationFailed
+from engine.db.tables import Comment, HumanTask, Instance, User
+from engine.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 
 from .access import Access
 from .actor import Actor
 from .forms import FormRegistry
 from .instances import InstanceService
+from .principals import load_actor
 from .recorder import TaskState, record_history
 from .uow import UnitOfWork
 from .views import instance_view, task_view
 
-SCOPES = ("mine", "queue", "all")
-STATES = ("open", "done")
+DEFAULT_RETURN_VALUE = "退回修改"
 
 
 class TaskService:
@@ -40,122 +39,161 @@ class TaskService:
         self.instances = instances
         self.access = access
 
-    def list(
-        self,
-        actor: Actor,
-        scope: str = "all",
-        state: str = "open",
-        process_id: str | None = None,
-        region: str | None = None,
-        created_from: datetime | None = None,
-        created_to: datetime | None = None,
-        sort: str = "due",
-        limit: int = 50,
-        offset: int = 0,
-    ) -> dict[str, Any]:
-        if scope not in SCOPES:
-            raise BadRequest(f"scope must be one of {', '.join(SCOPES)}")
-        if state not in STATES:
-            raise BadRequest(f"state must be one of {', '.join(STATES)}")
-        with self.uow.read() as session:
-            query = self.access.visible_tasks(session, actor)
-            if state == "open":
-                query = query.where(HumanTask.state == TaskState.OPEN)
-            else:
-                query = query.where(HumanTask.state.in_([TaskState.DONE, TaskState.CANCELLED]))
-            if scope == "mine":
-                query = query.where(HumanTask.assignee == actor.username)
-            elif scope == "queue":
-                query = query.where(HumanTask.assignee.is_(None))
-            if process_id:
-                query = query.where(HumanTask.process_id == process_id)
-            if region:
-                query = query.where(HumanTask.region.startswith(region.rstrip("0") or region))
-            if created_from:
-                query = query.where(HumanTask.created_at >= created_from)
-            if created_to:
-                query = query.where(HumanTask.created_at < created_to)
-            total = session.scalar(select(func.count()).select_from(query.subquery()))
-            order = {
-                "due": (HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at),
-                "created": (HumanTask.created_at,),
-                "-created": (HumanTask.created_at.desc(),),
-            }.get(sort)
-            if order is None:
-                raise BadRequest("sort must be one of due, created, -created")
-            rows = session.scalars(
-                query.order_by(*order, HumanTask.id)
-                .limit(min(max(limit, 1), 500))
-                .offset(max(offset, 0))
-            ).all()
-            return {"items": [task_view(r) for r in rows], "total": total}
-
-    def get(self, actor: Actor, task_id: str) -> dict[str, Any]:
-        with self.uow.read() as session:
-            task = self._visible(session, actor, task_id)
-            view = task_view(task)
-            view["form"] = self.forms.schema(task.form_key) if task.form_key else None
-            instance = session.get(Instance, task.instance_id)
-            view["instance"] = instance_view(instance)
-            view["comments"] = [
-                {"author": c.author, "at": c.at.isoformat(), "text": c.text}
-                for c in session.scalars(
-                    select(Comment).where(Comment.task_id == task.id).order_by(Comment.id)
-                )
-            ]
-            return view
-
     def claim(self, actor: Actor, task_id: str) -> dict[str, Any]:
         with self.uow.write() as session:
             task = self._actionable(session, actor, task_id)
-            if task.assignee is not None:
-                who = "you" if task.assignee == actor.username else task.assignee
-                raise Conflict(f"the task is already claimed by {who}")
-            now = self.clock.now()
-            task.assignee, task.claimed_at = actor.username, now
-            record_history(session, task.instance_id, now, actor, "task_claimed", task_id=task.id)
+            self._claim(session, actor, task)
             return task_view(task)
+
+    def claim_many(self, actor: Actor, task_ids: list[str]) -> dict[str, Any]:
+        """Bulk claim: each task is claimed or reported; one transaction for the lot."""
+        results = []
+        with self.uow.write() as session:
+            for task_id in dict.fromkeys(task_ids):
+                try:
+                    task = self._actionable(session, actor, task_id)
+                    self._claim(session, actor, task)
+                    results.append({"id": task_id, "status": "claimed"})
+                except (Conflict, NotFound) as refused:
+                    results.append({"id": task_id, "status": "refused", "message": refused.message})
+        return {"results": results, "claimed": sum(r["status"] == "claimed" for r in results)}
 
     def unclaim(self, actor: Actor, task_id: str) -> dict[str, Any]:
         with self.uow.write() as session:
             task = self._actionable(session, actor, task_id)
             if task.assignee is None:
                 raise Conflict("the task is not claimed")
-            if task.assignee != actor.username and not actor.is_admin:
+            if task.assignee not in actor.principals() and not actor.is_admin:
                 raise Conflict(f"the task is claimed by {task.assignee}")
+            if task.delegation == "pending":
+                raise Conflict("the task is delegated; the delegate resolves it")
             now = self.clock.now()
+            on_behalf = self.access.acting_for(actor, task)
             task.assignee, task.claimed_at = None, None
-            record_history(session, task.instance_id, now, actor, "task_unclaimed", task_id=task.id)
+            record_history(
+                session,
+                task.instance_id,
+                now,
+                actor,
+                "task_unclaimed",
+                task_id=task.id,
+                on_behalf_of=on_behalf,
+            )
+            return task_view(task)
+
+    def transfer(self, actor: Actor, task_id: str, to: str) -> dict[str, Any]:
+        """Hand the task to a colleague of the task's department for good."""
+        with self.uow.write() as session:
+            task = self._actionable(session, actor, task_id)
+            self._check_held_by(actor, task)
+            colleague = self._colleague(session, task, to, actor)
+            now = self.clock.now()
+            record_history(
+                session,
+                task.instance_id,
+                now,
+                actor,
+                "task_transferred",
+                task_id=task.id,
+                to=colleague.username,
+                on_behalf_of=self.access.acting_for(actor, task),
+            )
+            task.assignee, task.claimed_at, task.owner, task.delegation = (
+                colleague.username,
+                now,
+                None,
+                None,
+            )
+            return task_view(task)
+
+    def delegate(self, actor: Actor, task_id: str, to: str) -> dict[str, Any]:
+        """Ask a colleague to work on the task; it comes back to me when they resolve it."""
+        with self.uow.write() as session:
+            task = self._actionable(session, actor, task_id)
+            self._check_held_by(actor, task)
+            if task.delegation == "pending":
+                raise Conflict("the task is already delegated")
+            colleague = self._colleague(session, task, to, actor)
+            now = self.clock.now()
+            task.owner, task.assignee, task.delegation = (
+                task.assignee,
+                colleague.username,
+                "pending",
+            )
+            record_history(
+                session,
+                task.instance_id,
+                now,
+                actor,
+                "task_delegated",
+                task_id=task.id,
+                to=colleague.username,
+            )
+            return task_view(task)
+
+    def resolve(
+        self, actor: Actor, task_id: str, data: Any = None, note: str | None = None
+    ) -> dict[str, Any]:
+        """The delegate hands the task back to its owner, with a draft of the form data."""
+        with self.uow.write() as session:
+            task = self._actionable(session, actor, task_id)
+            if task.delegation != "pending" or task.assignee not in actor.principals():
+                raise Conflict("only the delegate of a delegated task can resolve it")
+            draft = self._validated_draft(task, data or {})
+            now = self.clock.now()
+            task.assignee, task.owner, task.delegation, task.draft = (
+                task.owner,
+                None,
+                "resolved",
+                draft,
+            )
+            record_history(
+                session,
+                task.instance_id,
+                now,
+                actor,
+                "task_resolved",
+                task_id=task.id,
+                draft=draft,
+                note=note,
+            )
             return task_view(task)
 
     def complete(self, actor: Actor, task_id: str, data: Any) -> dict[str, Any]:
         with self.uow.write() as session:
             task = self._actionable(session, actor, task_id)
-            if task.assignee not in (None, actor.username):
+            if task.delegation == "pending":
+                raise Conflict(
+                    "the task is delegated: the delegate resolves it and the owner completes it"
+                )
+            if (
+                task.assignee is not None
+                and task.assignee not in actor.principals()
+                and not actor.is_admin
+            ):
                 raise Conflict(f"the task is claimed by {task.assignee}")
             clean = self.forms.validate(task.form_key, data)
-            instance = session.get(Instance, task.instance_id)
-            execution = self.instances.restore(session, instance)
-            try:
-                execution.complete(task.id, clean)
-            except TaskNotReady:
-                raise Conflict("the task can no longer be completed") from None
-            now = self.clock.now()
-            task.state, task.completed_at, task.completed_by = TaskState.DONE, now, actor.username
-            task.assignee = task.assignee or actor.username
-            record_history(
-                session,
-                instance.id,
-                now,
-                actor,
-                "task_completed",
-                task_id=task.id,
-                task=task.task_spec,
-                data=clean,
-            )
-            self.instances.save(session, instance, execution, actor)
-            session.flush()
-            return {"task": task_view(task), "instance": instance_view(instance)}
+            return self._finish(session, actor, task, clean, "task_completed")
+
+    def return_task(self, actor: Actor, task_id: str, reason: str) -> dict[str, Any]:
+        """退回: complete the task with the diagram's return decision, which loops back to the
+        step named by the task's `return_to` property."""
+        if not isinstance(reason, str) or not reason.strip():
+            raise ValidationFailed("请填写退回理由", [FieldError("reason", "退回理由不能为空")])
+        with self.uow.write() as session:
+            task = self._actionable(session, actor, task_id)
+            target = task.properties.get("return_to")
+            if not target:
+                raise Conflict("this step cannot be returned: the diagram models no return from it")
+            if (
+                task.assignee is not None
+                and task.assignee not in actor.principals()
+                and not actor.is_admin
+            ):
+                raise Conflict(f"the task is claimed by {task.assignee}")
+            value = task.properties.get("return_value", DEFAULT_RETURN_VALUE)
+            data = {"decision": value, "return_reason": reason.strip()}
+            return self._finish(session, actor, task, data, "task_returned", to=target)
 
     def comment(self, actor: Actor, task_id: str, text: Any) -> dict[str, Any]:
         if not isinstance(text, str) or not text.strip() or len(text) > 4000:
@@ -163,7 +201,9 @@ class TaskService:
                 "意见无效", [FieldError("text", "意见不能为空，且不超过 4000 字")]
             )
         with self.uow.write() as session:
-            task = self._visible(session, actor, task_id)
+            task = session.get(HumanTask, task_id)
+            if task is None or not self.access.can_see_task(session, actor, task):
+                raise NotFound(f"no task with id '{task_id}'")
             now = self.clock.now()
             session.add(
                 Comment(
@@ -185,15 +225,80 @@ class TaskService:
             }
 
     # ---- internals ------------------------------------------------------------------------
-    def _visible(self, session: Session, actor: Actor, task_id: str) -> HumanTask:
-        task = session.get(HumanTask, task_id)
-        if task is None or not self.access.can_see_task(session, actor, task):
-            raise NotFound(f"no task with id '{task_id}'")
-        return task
+    def _finish(
+        self,
+        session: Session,
+        actor: Actor,
+        task: HumanTask,
+        data: dict[str, Any],
+        action: str,
+        **details: Any,
+    ) -> dict[str, Any]:
+        instance = session.get(Instance, task.instance_id)
+        execution = self.instances.restore(session, instance)
+        try:
+            execution.complete(task.id, data)
+        except TaskNotReady:
+            raise Conflict("the task can no longer be completed") from None
+        now = self.clock.now()
+        on_behalf = self.access.acting_for(actor, task)
+        task.state, task.completed_at, task.completed_by = TaskState.DONE, now, actor.username
+        task.assignee = task.assignee or actor.username
+        record_history(
+            session,
+            instance.id,
+            now,
+            actor,
+            action,
+            task_id=task.id,
+            on_behalf_of=on_behalf,
+            task=task.task_spec,
+            data=data,
+            **details,
+        )
+        self.instances.save(session, instance, execution, actor)
+        session.flush()
+        return {"task": task_view(task), "instance": instance_view(instance)}
+
+    def _claim(self, session: Session, actor: Actor, task: HumanTask) -> None:
+        if task.assignee is not None:
+            who = "you" if task.assignee == actor.username else task.assignee
+            raise Conflict(f"the task is already claimed by {who}")
+        if task.department is None:
+            raise Conflict("the task is not routed to a department yet")
+        now = self.clock.now()
+        task.assignee, task.claimed_at = actor.username, now
+        record_history(session, task.instance_id, now, actor, "task_claimed", task_id=task.id)
+
+    def _check_held_by(self, actor: Actor, task: HumanTask) -> None:
+        if task.assignee not in actor.principals() and not actor.is_admin:
+            raise Conflict("claim the task before handing it on")
+
+    def _colleague(self, session: Session, task: HumanTask, username: str, actor: Actor) -> User:
+        user = session.scalar(select(User).where(User.username == username, User.is_active))
+        if (
+            user is None
+            or user.username == actor.username
+            or task.department not in load_actor(session, user, self.clock.now().date()).departments
+        ):
+            raise ValidationFailed(
+                "无法转交",
+                [FieldError("to", f"'{username}' 不是本部门（{task.department}）的人员")],
+            )
+        return user
+
+    def _validated_draft(self, task: HumanTask, data: Any) -> dict[str, Any]:
+        """A draft may be partial: it keeps the fields the form declares, unvalidated."""
+        if not isinstance(data, dict):
+            raise ValidationFailed("草稿必须是对象", [FieldError("data", "expected an object")])
+        declared = self.forms.schema(task.form_key).get("properties", {}) if task.form_key else None
+        return {k: v for k, v in data.items() if declared is None or k in declared}
 
     def _actionable(self, session: Session, actor: Actor, task_id: str) -> HumanTask:
-        task = self._visible(session, actor, task_id)
-        if not self.access.can_act_on_task(session, actor, task):
+        task = session.get(HumanTask, task_id)
+        if task is None or not self.access.can_act_on_task(session, actor, task):
+            if task is not None and self.access.can_see_task(session, actor, task):
+                raise PermissionDenied("you may watch this task but not act on it")
             raise NotFound(f"no task with id '{task_id}'")
         if task.state != TaskState.OPEN:
             raise Conflict(f"the task is {task.state}")

@@ -38,6 +38,10 @@ def task_view(row: HumanTask) -> dict[str, Any]:
         "title": row.title,
         "lane": row.lane,
         "department": row.department,
+        "unroutable": row.route_problem,
+        "owner": row.owner,
+        "delegation": row.delegation,
+        "draft": row.draft,
         "region": row.region,
         "assignee": row.assignee,
         "state": row.state,
@@ -55,6 +59,7 @@ def history_view(row: HistoryEntry) -> dict[str, Any]:
     return {
         "at": _iso(row.at),
         "actor": row.actor,
+        "on_behalf_of": row.on_behalf_of,
         "action": row.action,
         "task_id": row.task_id,
         "details": row.details,

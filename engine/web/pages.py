@@ -14,6 +14,7 @@ from fastapi.templating import Jinja2Templates
 from engine.errors import AuthenticationRequired, LandflowError, ValidationFailed
 from engine.services.actor import Actor
 from engine.services.container import Landflow
+from engine.services.inbox import SCOPES, TaskFilter
 
 from .form_fields import fields_of, parse_posted
 from .session import CSRF_FIELD, csrf_for, csrf_ok, session_token
@@ -153,14 +154,12 @@ def inbox(
 ) -> HTMLResponse:
     lf = landflow(request)
     page = max(page, 1)
-    tasks = lf.tasks.list(
-        actor,
-        scope=scope if scope in ("mine", "queue", "all") else "mine",
-        state=state if state in ("open", "done") else "open",
-        limit=20,
-        offset=(page - 1) * 20,
+    scope = scope if scope in SCOPES else "mine"
+    state = state if state in ("open", "done") else "open"
+    tasks = lf.inbox.list(
+        actor, TaskFilter(scope=scope, state=state, limit=20, offset=(page - 1) * 20)
     )
-    counts = {s: lf.tasks.list(actor, scope=s, limit=1)["total"] for s in ("mine", "queue")}
+    counts = lf.inbox.counts(actor)
     return render(
         request,
         "inbox.html",
@@ -175,7 +174,7 @@ def inbox(
 
 @router.get("/tasks/{task_id}")
 def task_page(request: Request, task_id: str, actor: ActorDep) -> HTMLResponse:
-    task = landflow(request).tasks.get(actor, task_id)
+    task = landflow(request).inbox.get(actor, task_id)
     return render(request, "task.html", actor, task=task, fields=fields_of(task["form"]))
 
 
@@ -196,7 +195,7 @@ async def complete(request: Request, task_id: str, actor: ActorDep) -> Response:
     lf = landflow(request)
     form = await request.form()
     check_csrf(request, str(form.get(CSRF_FIELD, "")))
-    task = lf.tasks.get(actor, task_id)
+    task = lf.inbox.get(actor, task_id)
     data = parse_posted(task["form"], form)
     try:
         lf.tasks.complete(actor, task_id, data)

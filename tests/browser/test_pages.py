@@ -24,7 +24,7 @@ def test_wrong_password_stays_on_the_login_page(page, site):
 
 
 def test_a_clerk_completes_a_task_from_the_inbox(web_lf, page, site, tmp_path):
-    case = web_lf.instances.start(SYSTEM, "sample_review", "330702", "ZD-9")
+    case = web_lf.instances.start(SYSTEM, "sample_review", "330702101201", "ZD-9")
     sign_in(page, site)
     assert "张经办" in page.locator(".who").inner_text()
     page.click("text=全部待办")
@@ -53,7 +53,7 @@ def test_a_clerk_completes_a_task_from_the_inbox(web_lf, page, site, tmp_path):
 
 
 def test_pages_need_a_session_and_forms_need_the_csrf_token(web_lf, page, site):
-    case = web_lf.instances.start(SYSTEM, "sample_review", "330702")
+    case = web_lf.instances.start(SYSTEM, "sample_review", "330702101201")
     task_id = web_lf.instances.get(SYSTEM, case["id"])["tasks"][0]["id"]
     response = page.request.post(
         f"{site}/tasks/{task_id}/claim", form={"csrf_token": "x"}, max_redirects=0

@@ -44,7 +44,7 @@ def snapshot(lf, case_id: str) -> tuple:
 
 
 def test_two_clients_completing_one_task_exactly_one_wins(lf):
-    case = lf.instances.start(actor(lf, "alice"), "sample_review", "330702")
+    case = lf.instances.start(actor(lf, "alice"), "sample_review", "330702101201")
     task_id = first_task(lf, case["id"])
     barrier = threading.Barrier(2)
     outcomes: list[str] = []
@@ -79,7 +79,7 @@ def test_two_clients_completing_one_task_exactly_one_wins(lf):
 
 
 def test_a_crash_before_commit_leaves_the_previous_state(lf):
-    case = lf.instances.start(actor(lf, "alice"), "sample_review", "330702")
+    case = lf.instances.start(actor(lf, "alice"), "sample_review", "330702101201")
     task_id = first_task(lf, case["id"])
     before = snapshot(lf, case["id"])
 
@@ -101,7 +101,7 @@ def test_stale_revision_is_a_conflict(pg_lf):
     """On PostgreSQL commands do not lock the case while they compute; a concurrent change
     in between makes the revision check fail. (SQLite takes the write lock up front.)"""
     lf = pg_lf
-    case = lf.instances.start(actor(lf, "alice"), "sample_review", "330702")
+    case = lf.instances.start(actor(lf, "alice"), "sample_review", "330702101201")
     task_id = first_task(lf, case["id"])
     original_restore = lf.instances.restore
 

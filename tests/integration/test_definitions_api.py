@@ -59,7 +59,7 @@ def test_identical_content_is_not_a_new_version(admin):
 
 def test_changed_content_is_a_new_version_and_running_cases_stay(lf, admin):
     old = admin.post(
-        "/api/v1/instances", {"process_id": "sample_review", "region": "330702"}, expect=201
+        "/api/v1/instances", {"process_id": "sample_review", "region": "330702101201"}, expect=201
     )
     changed = (PROCESSES / "sample_payment.bpmn").read_text().replace('name="缴费"', 'name="缴纳"')
     changed = changed.replace("paid = True", "paid = True\nreceipt = 'R-1'")
@@ -70,7 +70,7 @@ def test_changed_content_is_a_new_version_and_running_cases_stay(lf, admin):
     }
     assert versions(admin, "sample_review") == [2, 1]
     new = admin.post(
-        "/api/v1/instances", {"process_id": "sample_review", "region": "330702"}, expect=201
+        "/api/v1/instances", {"process_id": "sample_review", "region": "330702101201"}, expect=201
     )
     assert (old["version"], new["version"]) == (1, 2)
     task = admin.task(old["id"], "submit_application")

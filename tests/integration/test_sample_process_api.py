@@ -29,7 +29,7 @@ def alice(client) -> ApiUser:
 def start_case(user: ApiUser, business_key: str = "PARCEL-001") -> dict:
     case = user.post(
         "/api/v1/instances",
-        {"process_id": "sample_review", "region": "330702", "business_key": business_key},
+        {"process_id": "sample_review", "region": "330702101201", "business_key": business_key},
         expect=201,
     )
     assert case["status"] == "running"
@@ -49,7 +49,7 @@ def test_large_parcel_runs_every_construct_to_completion(lf, alice):
     assert_state_round_trips(lf, case_id)
     first = alice.task(case_id, "submit_application")
     assert first["lane"] == "申请人" and first["form_key"] == "application"
-    assert first["region"] == "330702" and first["title"] == "提交申请"
+    assert first["region"] == "330702101201" and first["title"] == "提交申请"
 
     step(lf, alice, case_id, "submit_application", APPLICATION)
     detail = alice.get(f"/api/v1/instances/{case_id}")
@@ -200,12 +200,12 @@ def test_duplicate_business_key_is_409_and_bad_start_is_422(alice):
     start_case(alice)
     alice.post(
         "/api/v1/instances",
-        {"process_id": "sample_review", "region": "330702", "business_key": "PARCEL-001"},
+        {"process_id": "sample_review", "region": "330702101201", "business_key": "PARCEL-001"},
         expect=409,
     )
     body = alice.post(
         "/api/v1/instances", {"process_id": "sample_review", "region": "zj"}, expect=422
     )
     assert body["errors"][0]["field"] == "region"
-    alice.post("/api/v1/instances", {"process_id": "nope", "region": "330702"}, expect=404)
-    alice.post("/api/v1/instances", {"region": "330702"}, expect=422)
+    alice.post("/api/v1/instances", {"process_id": "nope", "region": "330702101201"}, expect=404)
+    alice.post("/api/v1/instances", {"region": "330702101201"}, expect=422)

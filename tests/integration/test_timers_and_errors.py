@@ -19,7 +19,7 @@ def deploy(lf, pid: str, content: bytes) -> None:
 
 
 def start(lf, pid: str, **data):
-    return lf.instances.start(lf.auth.actor_for("alice"), pid, "330702", data=data)
+    return lf.instances.start(lf.auth.actor_for("alice"), pid, "330702101201", data=data)
 
 
 def jobs(lf, instance_id: str) -> list[Job]:

@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from engine.api.deps import ActorDep, LandflowDep
+from engine.services.inbox import TaskFilter
 
 router = APIRouter(prefix="/api/v1/tasks", tags=["tasks"])
 
@@ -19,6 +20,23 @@ class NewComment(BaseModel):
     text: str = Field(min_length=1, max_length=4000)
 
 
+class Handover(BaseModel):
+    to: str = Field(min_length=1, max_length=80)
+
+
+class Resolution(BaseModel):
+    data: dict[str, Any] = Field(default_factory=dict)
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class ReturnRequest(BaseModel):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class BulkClaim(BaseModel):
+    task_ids: list[str] = Field(min_length=1, max_length=200)
+
+
 @router.get("")
 def list_tasks(
     actor: ActorDep,
@@ -29,18 +47,30 @@ def list_tasks(
     region: str | None = None,
     created_from: datetime | None = None,
     created_to: datetime | None = None,
+    due_before: datetime | None = None,
     sort: str = "due",
     limit: int = 50,
     offset: int = 0,
 ) -> dict[str, Any]:
-    return lf.tasks.list(
-        actor, scope, state, process_id, region, created_from, created_to, sort, limit, offset
+    where = TaskFilter(
+        scope, state, process_id, region, created_from, created_to, due_before, sort, limit, offset
     )
+    return lf.inbox.list(actor, where)
+
+
+@router.get("/counts")
+def counts(actor: ActorDep, lf: LandflowDep) -> dict[str, int]:
+    return lf.inbox.counts(actor)
+
+
+@router.post("/claim")
+def bulk_claim(body: BulkClaim, actor: ActorDep, lf: LandflowDep) -> dict[str, Any]:
+    return lf.tasks.claim_many(actor, body.task_ids)
 
 
 @router.get("/{task_id}")
 def get_task(task_id: str, actor: ActorDep, lf: LandflowDep) -> dict[str, Any]:
-    return lf.tasks.get(actor, task_id)
+    return lf.inbox.get(actor, task_id)
 
 
 @router.post("/{task_id}/claim")
@@ -51,6 +81,28 @@ def claim(task_id: str, actor: ActorDep, lf: LandflowDep) -> dict[str, Any]:
 @router.post("/{task_id}/unclaim")
 def unclaim(task_id: str, actor: ActorDep, lf: LandflowDep) -> dict[str, Any]:
     return lf.tasks.unclaim(actor, task_id)
+
+
+@router.post("/{task_id}/transfer")
+def transfer(task_id: str, body: Handover, actor: ActorDep, lf: LandflowDep) -> dict[str, Any]:
+    return lf.tasks.transfer(actor, task_id, body.to)
+
+
+@router.post("/{task_id}/delegate")
+def delegate(task_id: str, body: Handover, actor: ActorDep, lf: LandflowDep) -> dict[str, Any]:
+    return lf.tasks.delegate(actor, task_id, body.to)
+
+
+@router.post("/{task_id}/resolve")
+def resolve(task_id: str, body: Resolution, actor: ActorDep, lf: LandflowDep) -> dict[str, Any]:
+    return lf.tasks.resolve(actor, task_id, body.data, body.note)
+
+
+@router.post("/{task_id}/return")
+def return_task(
+    task_id: str, body: ReturnRequest, actor: ActorDep, lf: LandflowDep
+) -> dict[str, Any]:
+    return lf.tasks.return_task(actor, task_id, body.reason)
 
 
 @router.post("/{task_id}/complete")

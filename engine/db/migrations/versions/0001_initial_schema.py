@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 11:31:29.451056
+Create Date: 2026-11-22 11:44:17.550331
 """
 
 import sqlalchemy as sa
@@ -27,6 +27,27 @@ def upgrade() -> None:
         sa.Column("source", sa.String(length=16), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
+    op.create_table(
+        "regions",
+        sa.Column("code", sa.String(length=20), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("level", sa.String(length=12), nullable=False),
+        sa.Column("parent_code", sa.String(length=20), nullable=True),
+        sa.Column(
+            "path",
+            sa.String(length=200).with_variant(sa.String(length=200, collation="C"), "postgresql"),
+            nullable=False,
+        ),
+        sa.ForeignKeyConstraint(
+            ["parent_code"],
+            ["regions.code"],
+        ),
+        sa.PrimaryKeyConstraint("code"),
+    )
+    with op.batch_alter_table("regions", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_regions_parent_code"), ["parent_code"], unique=False)
+        batch_op.create_index(batch_op.f("ix_regions_path"), ["path"], unique=False)
+
     op.create_table(
         "users",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -75,6 +96,27 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "departments",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("code", sa.String(length=60), nullable=False),
+        sa.Column("dept_type", sa.String(length=20), nullable=False),
+        sa.Column("region_code", sa.String(length=20), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("is_active", sa.Boolean(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["region_code"],
+            ["regions.code"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("code"),
+        sa.UniqueConstraint("dept_type", "region_code"),
+    )
+    with op.batch_alter_table("departments", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_departments_region_code"), ["region_code"], unique=False
+        )
+
+    op.create_table(
         "process_versions",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("process_id", sa.String(length=120), nullable=False),
@@ -99,12 +141,36 @@ def upgrade() -> None:
         sa.UniqueConstraint("process_id", "version"),
     )
     op.create_table(
+        "substitutions",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("absent_user_id", sa.Integer(), nullable=False),
+        sa.Column("substitute_user_id", sa.Integer(), nullable=False),
+        sa.Column("starts_on", sa.Date(), nullable=False),
+        sa.Column("ends_on", sa.Date(), nullable=False),
+        sa.Column("reason", sa.String(length=400), nullable=False),
+        sa.Column("created_by", sa.String(length=80), nullable=False),
+        sa.Column("created_at", engine.db.types.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["absent_user_id"], ["users.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["substitute_user_id"], ["users.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("substitutions", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_substitutions_substitute_user_id"), ["substitute_user_id"], unique=False
+        )
+
+    op.create_table(
         "instances",
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("process_version_id", sa.Integer(), nullable=False),
         sa.Column("process_id", sa.String(length=120), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("region", sa.String(length=20), nullable=False),
+        sa.Column(
+            "region_path",
+            sa.String(length=200).with_variant(sa.String(length=200, collation="C"), "postgresql"),
+            nullable=False,
+        ),
         sa.Column("business_key", sa.String(length=120), nullable=True),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column(
@@ -128,6 +194,24 @@ def upgrade() -> None:
     with op.batch_alter_table("instances", schema=None) as batch_op:
         batch_op.create_index("ix_instances_business_key", ["business_key"], unique=False)
         batch_op.create_index("ix_instances_process_status", ["process_id", "status"], unique=False)
+        batch_op.create_index("ix_instances_region_path", ["region_path"], unique=False)
+
+    op.create_table(
+        "memberships",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("department_id", sa.Integer(), nullable=False),
+        sa.Column("role", sa.String(length=16), nullable=False),
+        sa.ForeignKeyConstraint(["department_id"], ["departments.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("user_id", "department_id", "role"),
+    )
+    with op.batch_alter_table("memberships", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_memberships_department_id"), ["department_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_memberships_user_id"), ["user_id"], unique=False)
 
     op.create_table(
         "comments",
@@ -150,6 +234,7 @@ def upgrade() -> None:
         sa.Column("task_id", sa.String(length=36), nullable=True),
         sa.Column("at", engine.db.types.UTCDateTime(), nullable=False),
         sa.Column("actor", sa.String(length=80), nullable=False),
+        sa.Column("on_behalf_of", sa.String(length=80), nullable=True),
         sa.Column("action", sa.String(length=40), nullable=False),
         sa.Column(
             "details",
@@ -210,6 +295,13 @@ def upgrade() -> None:
         sa.Column("lane", sa.String(length=120), nullable=True),
         sa.Column("state", sa.String(length=16), nullable=False),
         sa.Column("assignee", sa.String(length=80), nullable=True),
+        sa.Column("owner", sa.String(length=80), nullable=True),
+        sa.Column("delegation", sa.String(length=12), nullable=True),
+        sa.Column(
+            "draft",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=True,
+        ),
         sa.Column("form_key", sa.String(length=120), nullable=True),
         sa.Column(
             "properties",
@@ -217,7 +309,15 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("region", sa.String(length=20), nullable=False),
-        sa.Column("department", sa.String(length=120), nullable=True),
+        sa.Column(
+            "region_path",
+            sa.String(length=200).with_variant(sa.String(length=200, collation="C"), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("department", sa.String(length=60), nullable=True),
+        sa.Column("route_dept_type", sa.String(length=20), nullable=True),
+        sa.Column("route_region", sa.String(length=20), nullable=True),
+        sa.Column("route_problem", sa.String(length=400), nullable=True),
         sa.Column("created_at", engine.db.types.UTCDateTime(), nullable=False),
         sa.Column("claimed_at", engine.db.types.UTCDateTime(), nullable=True),
         sa.Column("completed_at", engine.db.types.UTCDateTime(), nullable=True),
@@ -227,9 +327,18 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("tasks", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_tasks_assignee_state_due", ["assignee", "state", "due_at"], unique=False
+        )
+        batch_op.create_index(
+            "ix_tasks_department_state_due", ["department", "state", "due_at"], unique=False
+        )
         batch_op.create_index("ix_tasks_instance", ["instance_id"], unique=False)
-        batch_op.create_index("ix_tasks_state_assignee", ["state", "assignee"], unique=False)
+        batch_op.create_index("ix_tasks_region_path_state", ["region_path", "state"], unique=False)
         batch_op.create_index("ix_tasks_state_due", ["state", "due_at"], unique=False)
+        batch_op.create_index(
+            "ix_tasks_unroutable", ["route_dept_type", "route_region", "state"], unique=False
+        )
 
     # ### end Alembic commands ###
 
@@ -237,9 +346,12 @@ def upgrade() -> None:
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
     with op.batch_alter_table("tasks", schema=None) as batch_op:
+        batch_op.drop_index("ix_tasks_unroutable")
         batch_op.drop_index("ix_tasks_state_due")
-        batch_op.drop_index("ix_tasks_state_assignee")
+        batch_op.drop_index("ix_tasks_region_path_state")
         batch_op.drop_index("ix_tasks_instance")
+        batch_op.drop_index("ix_tasks_department_state_due")
+        batch_op.drop_index("ix_tasks_assignee_state_due")
 
     op.drop_table("tasks")
     with op.batch_alter_table("message_waits", schema=None) as batch_op:
@@ -259,12 +371,26 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_comments_task_id"))
 
     op.drop_table("comments")
+    with op.batch_alter_table("memberships", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_memberships_user_id"))
+        batch_op.drop_index(batch_op.f("ix_memberships_department_id"))
+
+    op.drop_table("memberships")
     with op.batch_alter_table("instances", schema=None) as batch_op:
+        batch_op.drop_index("ix_instances_region_path")
         batch_op.drop_index("ix_instances_process_status")
         batch_op.drop_index("ix_instances_business_key")
 
     op.drop_table("instances")
+    with op.batch_alter_table("substitutions", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_substitutions_substitute_user_id"))
+
+    op.drop_table("substitutions")
     op.drop_table("process_versions")
+    with op.batch_alter_table("departments", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_departments_region_code"))
+
+    op.drop_table("departments")
     with op.batch_alter_table("definition_files", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_definition_files_file_name"))
 
@@ -274,5 +400,10 @@ def downgrade() -> None:
 
     op.drop_table("auth_tokens")
     op.drop_table("users")
+    with op.batch_alter_table("regions", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_regions_path"))
+        batch_op.drop_index(batch_op.f("ix_regions_parent_code"))
+
+    op.drop_table("regions")
     op.drop_table("deployments")
     # ### end Alembic commands ###
