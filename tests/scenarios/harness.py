@@ -1,7 +1,8 @@
 """Scenario harness: walk a process through the service layer, task by task, as the right users.
 
-`complete(name, data, by="zrzy@county")` checks that the task is routed to that department type
-and level before completing it as a user of that department."""
+`complete(name, data, by="zrzy@county")` checks that the task is routed to the department of
+that type at that level above the case's region (e.g. `zrzy.330702` for a 婺城区 village), then
+completes it as that department's demo user (usernames are department codes)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from engine.db.tables import ProcessVersion
+from engine.db.tables import ProcessVersion, Region
 from engine.services.actor import SYSTEM
 from engine.services.container import Landflow
 from tests.support import assert_state_round_trips
@@ -39,13 +40,23 @@ class Scenario:
         with self.lf.uow.read() as session:
             version = session.scalar(
                 select(ProcessVersion).where(
-                    ProcessVersion.process_id == self.refresh()["process_id"],
+                    ProcessVersion.process_id == self.case["process_id"],
                     ProcessVersion.version == self.case["version"],
                 )
             )
             lanes = version.metadata_json["lanes"].get(task["process_id"], {})
         props = lanes.get(task["lane"] or "", {}).get("properties", {})
         return props.get("dept_type"), props.get("level")
+
+    def department_for(self, dept_type: str, level: str) -> str:
+        """The department code a task for dept_type@level of this case must be routed to."""
+        with self.lf.uow.read() as session:
+            path = session.get(Region, self.case["region"]).path
+            codes = path.strip("/").split("/")
+            levels = dict(session.execute(select(Region.code, Region.level)
+                                          .where(Region.code.in_(codes))).all())
+        region = next(code for code in codes if levels[code] == level)
+        return f"{dept_type}.{region}"
 
     # ---- reading ---------------------------------------------------------------------------
     def refresh(self) -> dict[str, Any]:
@@ -81,10 +92,12 @@ class Scenario:
     ) -> dict[str, Any]:
         task = task or self.task(name)
         dept_type, level = by.split("@")
-        assert self.routing_of(task) == (dept_type, level), (
-            f"'{name}' is routed to {self.routing_of(task)}, expected {(dept_type, level)}"
+        expected = self.department_for(dept_type, level)
+        assert task["department"] == expected, (
+            f"'{name}' went to {task['department'] or 'nobody'} "
+            f"({task['unroutable'] or 'routed'}), expected {expected}"
         )
-        result = self.lf.tasks.complete(self.actor("admin"), task["id"], data)
+        result = self.lf.tasks.complete(self.actor(expected), task["id"], data)
         self.round_trip()
         return result
 
