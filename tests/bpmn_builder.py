@@ -66,3 +66,58 @@ def gateway_process(pid: str, condition: str) -> bytes:
         '<bpmn:sequenceFlow id="f2" sourceRef="no" targetRef="end"/>'
         "</bpmn:process></bpmn:definitions>"
     ).encode()
+
+
+def laned_process(
+    pid: str,
+    steps: list[tuple[str, dict[str, str], dict[str, str]]],
+    multi: dict[str, str] | None = None,
+) -> bytes:
+    """Sequential user tasks, each in a lane of its own: (task id, lane properties, task
+    properties). `multi` = {task id: collection variable} makes that task a parallel
+    multi-instance over the collection (item variable `item`)."""
+    multi = multi or {}
+
+    def props(values: dict[str, str]) -> str:
+        if not values:
+            return ""
+        inner = "".join(
+            f'<spiffworkflow:property name="{k}" value="{escape(v)}"/>' for k, v in values.items()
+        )
+        return (
+            "<bpmn:extensionElements><spiffworkflow:properties>"
+            f"{inner}</spiffworkflow:properties></bpmn:extensionElements>"
+        )
+
+    lanes = "".join(
+        f'<bpmn:lane id="lane_{task}" name="lane {task}">{props(lane)}'
+        f"<bpmn:flowNodeRef>{task}</bpmn:flowNodeRef></bpmn:lane>"
+        for task, lane, _ in steps
+    )
+    tasks = []
+    for task, _, task_props in steps:
+        loop = ""
+        if task in multi:
+            loop = (
+                "<bpmn:multiInstanceLoopCharacteristics>"
+                f"<bpmn:loopDataInputRef>{multi[task]}</bpmn:loopDataInputRef>"
+                '<bpmn:inputDataItem id="item" name="item"/>'
+                "</bpmn:multiInstanceLoopCharacteristics>"
+            )
+        tasks.append(
+            f'<bpmn:userTask id="{task}" name="{task}">{props(task_props)}{loop}</bpmn:userTask>'
+        )
+    ids = ["start", *[t for t, _, _ in steps], "end"]
+    flows = "".join(
+        f'<bpmn:sequenceFlow id="f{i}" sourceRef="{a}" targetRef="{b}"/>'
+        for i, (a, b) in enumerate(pairwise(ids))
+    )
+    return (
+        HEADER.format(pid=pid) + f'<bpmn:process id="{pid}" isExecutable="true">'
+        f"<bpmn:laneSet>{lanes}</bpmn:laneSet>"
+        '<bpmn:startEvent id="start"/>'
+        + "".join(tasks)
+        + '<bpmn:endEvent id="end"/>'
+        + flows
+        + "</bpmn:process></bpmn:definitions>"
+    ).encode()

@@ -159,6 +159,7 @@ class HumanTask(Base):
         Index("ix_tasks_region_path_state", "region_path", "state"),
         Index("ix_tasks_unroutable", "route_dept_type", "route_region", "state"),
         Index("ix_tasks_state_due", "state", "due_at"),
+        Index("ix_tasks_owner", "owner"),
     )
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     instance_id: Mapped[str] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"))

@@ -86,13 +86,12 @@ class Access:
         )
 
     def acting_for(self, actor: Actor, task: HumanTask) -> str | None:
-        """Whose behalf an action is on, when the actor stands in for the assignee."""
-        if (
-            task.assignee
-            and task.assignee != actor.username
-            and task.assignee in actor.stands_in_for
-        ):
+        """Whose behalf an action is on, when the actor stands in for someone absent: the
+        task's assignee, or the absent colleague whose department the task belongs to."""
+        if task.assignee in actor.stands_in_for:
             return task.assignee
+        if task.assignee in (None, actor.username):
+            return next((user for dept, user in actor.stand_in if dept == task.department), None)
         return None
 
     def watch_clause(self, actor: Actor):

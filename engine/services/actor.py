@@ -16,6 +16,7 @@ class Actor:
     territories: tuple[str, ...] = ()  # region paths watched as a leadership-group office
     stands_in_for: frozenset[str] = frozenset()  # usernames this user substitutes today
     region_paths: tuple[str, ...] = field(default=())  # paths of the regions of own departments
+    stand_in: tuple[tuple[str, str], ...] = ()  # (department, absent user) reached by standing in
 
     @property
     def label(self) -> str:

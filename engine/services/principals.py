@@ -14,15 +14,17 @@ from .actor import Actor
 
 
 def load_actor(session: Session, user: User, today: date) -> Actor:
-    absent_ids = session.scalars(
-        select(Substitution.absent_user_id).where(
-            Substitution.substitute_user_id == user.id,
-            Substitution.starts_on <= today,
-            Substitution.ends_on >= today,
-        )
-    ).all()
-    stands_in_for = frozenset(
-        session.scalars(select(User.username).where(User.id.in_(absent_ids), User.is_active)).all()
+    absent = dict(
+        session.execute(
+            select(User.id, User.username)
+            .join(Substitution, Substitution.absent_user_id == User.id)
+            .where(
+                Substitution.substitute_user_id == user.id,
+                Substitution.starts_on <= today,
+                Substitution.ends_on >= today,
+                User.is_active,
+            )
+        ).all()
     )
     rows = session.execute(
         select(
@@ -30,22 +32,30 @@ def load_actor(session: Session, user: User, today: date) -> Actor:
         )
         .join(Department, Department.id == Membership.department_id)
         .join(Region, Region.code == Department.region_code)
-        .where(Membership.user_id.in_([user.id, *absent_ids]), Department.is_active)
+        .where(Membership.user_id.in_([user.id, *absent]), Department.is_active)
     ).all()
-    departments = frozenset(r.code for r in rows)
     own = [r for r in rows if r.user_id == user.id]
-    roles = frozenset((r.code, r.role) for r in own)
-    territories = tuple(
-        sorted({r.path for r in own if r.dept_type == LEADERSHIP_OFFICE or r.role == "office"})
+    own_codes = {r.code for r in own}
+    stand_in = tuple(
+        sorted(
+            {
+                (r.code, absent[r.user_id])
+                for r in rows
+                if r.user_id != user.id and r.code not in own_codes
+            }
+        )
     )
     return Actor(
         user_id=user.id,
         username=user.username,
         display_name=user.display_name,
         is_admin=user.is_admin or any(r.role == "admin" for r in own),
-        departments=departments,
-        roles=roles,
-        territories=territories,
-        stands_in_for=stands_in_for,
+        departments=frozenset(r.code for r in rows),
+        roles=frozenset((r.code, r.role) for r in own),
+        territories=tuple(
+            sorted({r.path for r in own if r.dept_type == LEADERSHIP_OFFICE or r.role == "office"})
+        ),
+        stands_in_for=frozenset(absent.values()),
         region_paths=tuple(sorted({r.path for r in rows})),
+        stand_in=stand_in,
     )

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 11:44:17.550331
+Create Date: 2026-11-22 11:50:06.814003
 """
 
 import sqlalchemy as sa
@@ -334,6 +334,7 @@ def upgrade() -> None:
             "ix_tasks_department_state_due", ["department", "state", "due_at"], unique=False
         )
         batch_op.create_index("ix_tasks_instance", ["instance_id"], unique=False)
+        batch_op.create_index("ix_tasks_owner", ["owner"], unique=False)
         batch_op.create_index("ix_tasks_region_path_state", ["region_path", "state"], unique=False)
         batch_op.create_index("ix_tasks_state_due", ["state", "due_at"], unique=False)
         batch_op.create_index(
@@ -349,6 +350,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_tasks_unroutable")
         batch_op.drop_index("ix_tasks_state_due")
         batch_op.drop_index("ix_tasks_region_path_state")
+        batch_op.drop_index("ix_tasks_owner")
         batch_op.drop_index("ix_tasks_instance")
         batch_op.drop_index("ix_tasks_department_state_due")
         batch_op.drop_index("ix_tasks_assignee_state_due")
