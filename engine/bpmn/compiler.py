@@ -79,7 +79,8 @@ def compile_definitions(files: Mapping[str, bytes]) -> list[CompiledProcess]:
         digest = hashlib.sha256(f"{spec_json}\n{subs_json}".encode()).hexdigest()
         involved = [process_id, *sorted(sub_specs)]
         metadata = {
-            "lanes": {pid: lanes.get(pid, {}) for pid in involved},
+            "lanes": {pid: lanes.get(pid, {}) for pid in involved if pid in lanes}
+            | _embedded_lanes(element, lanes),
             "documentation": _documentation(element),
             "called_processes": sorted(sub_specs),
         }
@@ -135,6 +136,15 @@ def _schema_problem(tree, file_name: str) -> DefinitionProblem | None:
     )
 
 
+def _embedded_lanes(process: etree._Element, lanes: dict[str, Any]) -> dict[str, Any]:
+    ids = [
+        e.get("id")
+        for kind in ("subProcess", "transaction")
+        for e in process.iter(f"{{{NSMAP['bpmn']}}}{kind}")
+    ]
+    return {i: lanes[i] for i in ids if i in lanes}
+
+
 def _reference_problems(tree, file_name: str) -> list[DefinitionProblem]:
     """Sequence flows must join elements of their own process (SpiffWorkflow's message for a
     dangling reference names the wrong element)."""
@@ -180,6 +190,8 @@ def _executable_processes(trees: Mapping[str, Any]):
 
 
 def _lanes_by_process(tree) -> dict[str, dict[str, dict[str, Any]]]:
+    """Lanes of each process by lane name; an embedded sub-process (whose tasks SpiffWorkflow
+    runs as a workflow of its own) sees the lanes of the process it sits in."""
     result: dict[str, dict[str, dict[str, Any]]] = {}
     for process in tree.getroot().iterfind("bpmn:process", NSMAP):
         lanes: dict[str, dict[str, Any]] = {}
@@ -187,6 +199,9 @@ def _lanes_by_process(tree) -> dict[str, dict[str, dict[str, Any]]]:
             name = lane.get("name") or lane.get("id")
             lanes[name] = {"id": lane.get("id"), "name": name, "properties": _properties(lane)}
         result[process.get("id")] = lanes
+        for kind in ("subProcess", "transaction"):
+            for embedded in process.iter(f"{{{NSMAP['bpmn']}}}{kind}"):
+                result[embedded.get("id")] = lanes
     return result
 
 

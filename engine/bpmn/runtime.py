@@ -10,6 +10,7 @@ from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
     TimerEventDefinition,
@@ -110,12 +111,15 @@ class Execution:
         self.advance()
 
     def deliver_message(self, name: str, payload: Any) -> bool:
-        waiting = [t for t in self._catching_tasks() if _message_name(t) == name]
+        waiting = [
+            d
+            for _, d in self._waiting_definitions()
+            if isinstance(d, MessageEventDefinition) and d.name == name
+        ]
         if not waiting:
             return False
-        event_definition = waiting[0].task_spec.event_definition
         with timekeeping.running_on(self.clock):
-            self.workflow.catch(BpmnEvent(event_definition, copy.deepcopy(payload)))
+            self.workflow.catch(BpmnEvent(waiting[0], copy.deepcopy(payload)))
         self.advance()
         return True
 
@@ -136,25 +140,25 @@ class Execution:
 
     def pending_timers(self) -> list[PendingTimer]:
         timers = []
-        for task in self._catching_tasks():
-            definition = task.task_spec.event_definition
+        for task, definition in self._waiting_definitions():
             if not isinstance(definition, TimerEventDefinition):
                 continue
             value = task._get_internal_data("event_value")
             if isinstance(definition, CycleTimerEventDefinition) and isinstance(value, dict):
                 value = value.get("next") if value.get("cycles") != 0 else None
             if isinstance(value, str):
-                timers.append(
-                    PendingTimer(
-                        str(task.id),
-                        definition.name or task.task_spec.bpmn_id,
-                        timekeeping.parse_due(value),
-                    )
-                )
+                name = definition.name or task.task_spec.bpmn_id
+                timers.append(PendingTimer(str(task.id), name, timekeeping.parse_due(value)))
         return timers
 
     def waiting_messages(self) -> list[str]:
-        return sorted({n for n in map(_message_name, self._catching_tasks()) if n})
+        return sorted(
+            {
+                d.name
+                for _, d in self._waiting_definitions()
+                if isinstance(d, MessageEventDefinition)
+            }
+        )
 
     def data(self) -> dict[str, Any]:
         """The case data as it stands: the end data once complete, else what has flowed to the
@@ -181,10 +185,16 @@ class Execution:
     def _tasks(self, state: int) -> list[Any]:
         return list(BpmnTaskIterator(self.workflow.task_tree, state=state))
 
-    def _catching_tasks(self) -> Iterator[Any]:
+    def _waiting_definitions(self) -> Iterator[tuple[Any, Any]]:
+        """(task, event definition) for everything the case waits for; the definitions of an
+        event-based gateway or a multiple event are listed one by one."""
         for task in self._tasks(TaskState.WAITING):
-            if getattr(task.task_spec, "event_definition", None) is not None:
-                yield task
+            definition = getattr(task.task_spec, "event_definition", None)
+            if isinstance(definition, MultipleEventDefinition):
+                for inner in definition.event_definitions:
+                    yield task, inner
+            elif definition is not None:
+                yield task, definition
 
     def _ready_human_task(self, task_id: str) -> Any:
         for task in self._tasks(TaskState.READY):
@@ -235,11 +245,6 @@ def _is_instance_of_multi(task: Any) -> bool:
     """A child of a multi-instance task: its data holds the loop item, not case data."""
     parent = task.parent
     return parent is not None and getattr(parent.task_spec, "input_item", None) is not None
-
-
-def _message_name(task: Any) -> str | None:
-    definition = task.task_spec.event_definition
-    return definition.name if isinstance(definition, MessageEventDefinition) else None
 
 
 def _describe(exc: Exception) -> str:
