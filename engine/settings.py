@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     job_batch_size: int = 50
     job_lease_seconds: int = 60
     allow_clock_override: bool = False
+    sla_yellow_default: str = "1wd"
     expression_max_seconds: float = 1.0
     expression_max_steps: int = 100_000
     max_upload_bytes: int = 5_000_000

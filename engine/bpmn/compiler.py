@@ -13,6 +13,7 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import SPIFF_XSD, SpiffBpmnParser
 
+from engine.domain.sla import YellowRule, parse_limit
 from engine.errors import DefinitionInvalid, DefinitionProblem
 
 from . import serialization
@@ -82,6 +83,7 @@ def compile_definitions(files: Mapping[str, bytes]) -> list[CompiledProcess]:
             "lanes": {pid: lanes.get(pid, {}) for pid in involved if pid in lanes}
             | _embedded_lanes(element, lanes),
             "documentation": _documentation(element),
+            "process_properties": _properties(element),
             "called_processes": sorted(sub_specs),
         }
         compiled.append(
@@ -114,7 +116,9 @@ def _parse_all(files: Mapping[str, bytes]) -> tuple[dict[str, Any], list[Definit
             continue
         if kind_of(name) == "bpmn":
             found = _schema_problem(tree, name)
-            found = [found] if found else _reference_problems(tree, name)
+            found = (
+                [found] if found else _reference_problems(tree, name) + _sla_problems(tree, name)
+            )
             if found:
                 problems.extend(found)
                 continue
@@ -165,6 +169,46 @@ def _reference_problems(tree, file_name: str) -> list[DefinitionProblem]:
                         )
                     )
     return problems
+
+
+def _sla_problems(tree, file_name: str) -> list[DefinitionProblem]:
+    """Time-limit properties are checked at deploy time, not when a clerk's task starts."""
+    problems = []
+    for element in tree.getroot().iter():
+        if not isinstance(element.tag, str) or not element.get("id"):
+            continue
+        props = _properties(element)
+        limits = {}
+        for key in ("sla_statutory", "sla_committed", "sla_overall"):
+            if key in props:
+                try:
+                    limits[key] = parse_limit(props[key])
+                except ValueError as exc:
+                    problems.append(_located(file_name, element, f"{key}: {exc}"))
+        if "sla_yellow" in props:
+            try:
+                YellowRule.parse(props["sla_yellow"])
+            except ValueError as exc:
+                problems.append(_located(file_name, element, f"sla_yellow: {exc}"))
+        statutory, committed = limits.get("sla_statutory"), limits.get("sla_committed")
+        if (
+            statutory
+            and committed
+            and statutory.unit == committed.unit
+            and committed.days > statutory.days
+        ):
+            problems.append(
+                _located(
+                    file_name, element, "the committed limit (承诺时限) exceeds the statutory one"
+                )
+            )
+    return problems
+
+
+def _located(file_name: str, element, message: str) -> DefinitionProblem:
+    return DefinitionProblem(
+        file_name, message, element_id=element.get("id"), line=element.sourceline
+    )
 
 
 def _problem_from(

@@ -185,6 +185,7 @@ class HumanTask(Base):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     completed_by: Mapped[str | None] = mapped_column(String(80))
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sla_state: Mapped[str | None] = mapped_column(String(20))
 
 
 class HistoryEntry(Base):
@@ -246,3 +247,130 @@ class Job(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JsonDocument)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class CalendarDay(Base):
+    """An exception to the weekend rule: a holiday on a weekday or a 调休 make-up workday."""
+
+    __tablename__ = "calendar_days"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))  # holiday | workday
+    name: Mapped[str] = mapped_column(String(100))
+    source: Mapped[str] = mapped_column(String(20))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CalendarYear(Base):
+    """A year whose official arrangement is known; computing into any other year fails."""
+
+    __tablename__ = "calendar_years"
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    source: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CalendarChange(Base):
+    __tablename__ = "calendar_changes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(20))
+    details: Mapped[dict[str, Any]] = mapped_column(JsonDocument)
+
+
+class SlaClock(Base):
+    __tablename__ = "sla_clocks"
+    __table_args__ = (Index("ix_sla_clocks_task", "task_id"), Index("ix_sla_clocks_state", "state"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance_id: Mapped[str] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"))
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    kind: Mapped[str] = mapped_column(String(12))  # statutory | committed | overall
+    limit_days: Mapped[int] = mapped_column(Integer)
+    unit: Mapped[str] = mapped_column(String(4))
+    yellow_rule: Mapped[str] = mapped_column(String(10))
+    basis: Mapped[str | None] = mapped_column(String(300))
+    department: Mapped[str | None] = mapped_column(String(60))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    start_day: Mapped[date] = mapped_column(Date)
+    suspended_days: Mapped[int] = mapped_column(Integer, default=0)
+    paused_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    extension_days: Mapped[int] = mapped_column(Integer, default=0)
+    extension_state: Mapped[str | None] = mapped_column(String(10))
+    extension_request: Mapped[dict[str, Any] | None] = mapped_column(JsonDocument)
+    state: Mapped[str] = mapped_column(String(20))
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    yellow_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    problem: Mapped[str | None] = mapped_column(String(400))
+
+
+class SlaSuspension(Base):
+    __tablename__ = "sla_suspensions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    clock_id: Mapped[int] = mapped_column(
+        ForeignKey("sla_clocks.id", ondelete="CASCADE"), index=True
+    )
+    reason_type: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(String(1000))
+    missing_items: Mapped[list[Any] | None] = mapped_column(JsonDocument)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    started_by: Mapped[str] = mapped_column(String(80))
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_by: Mapped[str | None] = mapped_column(String(80))
+    days_counted: Mapped[int | None] = mapped_column(Integer)
+
+
+class SlaEscalation(Base):
+    """A rung of the escalation ladder that fired; unique per clock and rung."""
+
+    __tablename__ = "sla_escalations"
+    __table_args__ = (UniqueConstraint("clock_id", "rung"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    clock_id: Mapped[int] = mapped_column(ForeignKey("sla_clocks.id", ondelete="CASCADE"))
+    rung: Mapped[str] = mapped_column(String(20))
+    fired_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    worker: Mapped[str] = mapped_column(String(80))
+
+
+class SupervisionOrder(Base):
+    """督办: a supervision order from a leadership-group office to a late department."""
+
+    __tablename__ = "supervision_orders"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance_id: Mapped[str] = mapped_column(
+        ForeignKey("instances.id", ondelete="CASCADE"), index=True
+    )
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    clock_id: Mapped[int | None] = mapped_column(ForeignKey("sla_clocks.id", ondelete="CASCADE"))
+    office: Mapped[str] = mapped_column(String(60), index=True)
+    department: Mapped[str | None] = mapped_column(String(60))
+    grade: Mapped[str] = mapped_column(String(10))  # blue | orange | red (蓝/橙/红)
+    text: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Notification(Base):
+    """The outbox: messages to deliver (the notifications issue delivers them)."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_status", "status", "created_at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    recipient: Mapped[str] = mapped_column(String(80), index=True)
+    template: Mapped[str] = mapped_column(String(80))
+    payload: Mapped[dict[str, Any]] = mapped_column(JsonDocument)
+    instance_id: Mapped[str | None] = mapped_column(String(36))
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    status: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AdminAlert(Base):
+    __tablename__ = "admin_alerts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(120), unique=True)
+    message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

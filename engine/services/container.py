@@ -11,13 +11,13 @@ from engine.bpmn import ProcessRuntime
 from engine.clock import SettableClock
 from engine.db.connection import make_engine
 from engine.db.migrate import upgrade
-from engine.domain.calendar import package_calendar
 from engine.expressions.calendar_functions import calendar_functions
 from engine.settings import Settings
 
 from .access import Access
 from .actor import SYSTEM
 from .auth import AuthService
+from .calendar import CalendarService
 from .definitions import DefinitionService
 from .forms import FormRegistry
 from .inbox import InboxService
@@ -25,6 +25,7 @@ from .instances import InstanceService
 from .jobs import JobRunner
 from .messages import MessageService
 from .organisation import OrganisationService
+from .sla import SlaService
 from .tasks import TaskService
 from .uow import UnitOfWork
 
@@ -39,6 +40,8 @@ class Landflow:
     definitions: DefinitionService
     instances: InstanceService
     tasks: TaskService
+    calendar: CalendarService
+    sla: SlaService
     inbox: InboxService
     organisation: OrganisationService
     messages: MessageService
@@ -51,17 +54,18 @@ class Landflow:
         uow = UnitOfWork(make_engine(settings.database_url, echo=settings.sql_echo))
         access = Access()
         zone = ZoneInfo(settings.timezone)
-        calendar = package_calendar()
+        calendar = CalendarService(uow, clock, access)
+        sla = SlaService(uow, clock, calendar, access, zone, settings.sla_yellow_default)
         runtime = ProcessRuntime(
             clock,
             settings.timezone,
             expressions.Limits(
                 max_steps=settings.expression_max_steps, max_seconds=settings.expression_max_seconds
             ),
-            calendar_functions(clock.now, lambda: calendar, zone),
+            calendar_functions(clock.now, calendar.current, zone),
         )
         forms = FormRegistry(settings.forms_dir)
-        instances = InstanceService(uow, clock, runtime, access)
+        instances = InstanceService(uow, clock, runtime, access, sla)
         return cls(
             settings=settings,
             clock=clock,
@@ -71,6 +75,8 @@ class Landflow:
             definitions=DefinitionService(uow, clock, settings.max_upload_bytes),
             instances=instances,
             tasks=TaskService(uow, clock, forms, instances, access),
+            calendar=calendar,
+            sla=sla,
             inbox=InboxService(uow, forms, access),
             organisation=OrganisationService(uow, clock, access),
             messages=MessageService(uow, clock, instances, access),
@@ -84,6 +90,7 @@ class Landflow:
     def start_up(self) -> None:
         """Migrate, then deploy what processes/ holds (unchanged files are no new version)."""
         self.migrate()
+        self.calendar.seed_from_package()
         if self.settings.deploy_on_startup and self.settings.processes_dir.is_dir():
             self.definitions.deploy_directory(self.settings.processes_dir, SYSTEM)
 

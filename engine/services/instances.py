@@ -18,6 +18,7 @@ from .access import Access
 from .actor import Actor
 from .definitions import DefinitionService
 from .recorder import cancel_instance_jobs, record_execution, record_history
+from .sla import SlaService
 from .uow import UnitOfWork
 from .views import history_view, instance_view, task_view
 
@@ -27,12 +28,18 @@ _DATA_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,119}$")
 
 class InstanceService:
     def __init__(
-        self, uow: UnitOfWork, clock: Clock, runtime: ProcessRuntime, access: Access
+        self,
+        uow: UnitOfWork,
+        clock: Clock,
+        runtime: ProcessRuntime,
+        access: Access,
+        sla: SlaService,
     ) -> None:
         self.uow = uow
         self.clock = clock
         self.runtime = runtime
         self.access = access
+        self.sla = sla
 
     def start(
         self,
@@ -96,8 +103,11 @@ class InstanceService:
                 version=version.version,
                 data=data,
             )
+            overall = version.metadata_json.get("process_properties", {}).get("sla_overall")
+            if overall:
+                self.sla.start_case_clock(session, instance, overall, now)
             record_execution(
-                session, instance, execution, actor, now, version.metadata_json["lanes"]
+                session, instance, execution, actor, now, version.metadata_json["lanes"], self.sla
             )
             session.flush()
             return self._view(session, instance)
@@ -149,6 +159,7 @@ class InstanceService:
                 now,
             )
             cancel_instance_jobs(session, instance.id)
+            self.sla.stop_case_clocks(session, instance.id, now, completed=False)
             record_history(session, instance.id, now, actor, "instance_terminated", reason=reason)
             return self._view(session, instance)
 
@@ -162,7 +173,13 @@ class InstanceService:
     ) -> None:
         version = session.get(ProcessVersion, instance.process_version_id)
         record_execution(
-            session, instance, execution, actor, self.clock.now(), version.metadata_json["lanes"]
+            session,
+            instance,
+            execution,
+            actor,
+            self.clock.now(),
+            version.metadata_json["lanes"],
+            self.sla,
         )
 
     def _view(self, session: Session, instance: Instance) -> dict[str, Any]:

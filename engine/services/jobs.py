@@ -22,6 +22,7 @@ from engine.db.tables import Instance, Job
 from .actor import SYSTEM
 from .instances import InstanceService
 from .recorder import TIMER_JOB, record_history
+from .sla import SLA_JOB
 from .uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -48,7 +49,10 @@ class JobRunner:
         self.batch_size = batch_size
         self.worker_id = worker_id or default_worker_id()
         self.skip_locked = uow.engine.dialect.name == "postgresql"
-        self.handlers: dict[str, JobHandler] = {TIMER_JOB: self._fire_timer}
+        self.handlers: dict[str, JobHandler] = {
+            TIMER_JOB: self._fire_timer,
+            SLA_JOB: lambda session, job: instances.sla.fire(session, job, self.worker_id),
+        }
 
     def run_due(self) -> int:
         """Run due jobs until none is left or a batch is done; returns how many ran."""

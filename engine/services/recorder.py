@@ -4,7 +4,7 @@ tables, inside the command's transaction."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -47,6 +47,20 @@ def record_history(
     )
 
 
+class ClockHooks(Protocol):
+    """What the recorder tells the SLA clocks (engine.services.sla.SlaService)."""
+
+    def start_task_clocks(self, session: Session, task: HumanTask, now: datetime) -> None: ...
+
+    def stop_task_clocks(
+        self, session: Session, task: HumanTask, now: datetime, completed: bool
+    ) -> None: ...
+
+    def stop_case_clocks(
+        self, session: Session, instance_id: str, now: datetime, completed: bool
+    ) -> None: ...
+
+
 def record_execution(
     session: Session,
     instance: Instance,
@@ -54,9 +68,10 @@ def record_execution(
     actor: Actor,
     now: datetime,
     lanes: dict[str, Any],
+    clocks: ClockHooks,
 ) -> None:
     previous_status = instance.status
-    _sync_tasks(session, instance, execution, actor, now, lanes)
+    _sync_tasks(session, instance, execution, actor, now, lanes, clocks)
     _sync_timers(session, instance, execution, now)
     _sync_message_waits(session, instance, execution)
     instance.state_json = execution.dump()
@@ -66,6 +81,7 @@ def record_execution(
     instance.updated_at = now
     if instance.status == InstanceStatus.COMPLETED and previous_status != InstanceStatus.COMPLETED:
         instance.ended_at = now
+        clocks.stop_case_clocks(session, instance.id, now, completed=True)
         record_history(session, instance.id, now, actor, "instance_completed")
     if instance.status == InstanceStatus.ERROR and execution.error:
         record_history(session, instance.id, now, actor, "instance_error", error=execution.error)
@@ -78,6 +94,7 @@ def _sync_tasks(
     actor: Actor,
     now: datetime,
     lanes: dict[str, Any],
+    clocks: ClockHooks,
 ) -> None:
     ready = {t.id: t for t in execution.ready_tasks()}
     open_rows = session.scalars(
@@ -90,6 +107,7 @@ def _sync_tasks(
         if row.id not in ready:
             row.state = TaskState.CANCELLED
             row.completed_at = now
+            clocks.stop_task_clocks(session, row, now, completed=False)
             record_history(
                 session,
                 instance.id,
@@ -106,26 +124,27 @@ def _sync_tasks(
         if task.item is not None:
             properties["item"] = _jsonable(task.item)
         target, department = route(session, instance.region_path, lanes, task)
-        session.add(
-            HumanTask(
-                id=task.id,
-                instance_id=instance.id,
-                process_id=task.process_id,
-                task_spec=task.spec_id,
-                title=task.title,
-                lane=task.lane,
-                state=TaskState.OPEN,
-                form_key=task.form_key,
-                properties=properties,
-                region=instance.region,
-                region_path=instance.region_path,
-                department=department,
-                route_dept_type=target.dept_type,
-                route_region=target.region,
-                route_problem=target.problem,
-                created_at=now,
-            )
+        row = HumanTask(
+            id=task.id,
+            instance_id=instance.id,
+            process_id=task.process_id,
+            task_spec=task.spec_id,
+            title=task.title,
+            lane=task.lane,
+            state=TaskState.OPEN,
+            form_key=task.form_key,
+            properties=properties,
+            region=instance.region,
+            region_path=instance.region_path,
+            department=department,
+            route_dept_type=target.dept_type,
+            route_region=target.region,
+            route_problem=target.problem,
+            created_at=now,
         )
+        session.add(row)
+        session.flush()
+        clocks.start_task_clocks(session, row, now)
         record_history(
             session,
             instance.id,

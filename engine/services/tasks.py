@@ -244,6 +244,7 @@ class TaskService:
         on_behalf = self.access.acting_for(actor, task)
         task.state, task.completed_at, task.completed_by = TaskState.DONE, now, actor.username
         task.assignee = task.assignee or actor.username
+        self.instances.sla.stop_task_clocks(session, task, now, completed=True)
         record_history(
             session,
             instance.id,

@@ -1,0 +1,291 @@
+"""The working-day calendar as data: seeded from the `chinese-calendar` package, importable from
+the State Council notice (CSV or JSON), editable day by day, with a change history. Every
+change re-computes the running SLA clocks."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import threading
+import time
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from engine.clock import Clock
+from engine.db.tables import AdminAlert, CalendarChange, CalendarDay, CalendarYear
+from engine.domain.calendar import WorkCalendar
+from engine.errors import FieldError, ValidationFailed
+
+from .access import Access
+from .actor import Actor
+from .uow import UnitOfWork
+
+CACHE_SECONDS = 5.0
+KINDS = ("holiday", "workday")
+ChangeListener = Callable[[Session], None]
+
+
+class CalendarService:
+    def __init__(self, uow: UnitOfWork, clock: Clock, access: Access) -> None:
+        self.uow = uow
+        self.clock = clock
+        self.access = access
+        self.listeners: list[ChangeListener] = []
+        self._lock = threading.Lock()
+        self._cached: WorkCalendar | None = None
+        self._version: tuple[int, int] | None = None
+        self._checked = 0.0
+
+    # ---- the calendar in use ---------------------------------------------------------------
+    def current(self) -> WorkCalendar:
+        """The calendar, cached; re-read when another process changed it (checked every few
+        seconds) or when this process did."""
+        with self._lock:
+            if self._cached is not None and time.monotonic() - self._checked < CACHE_SECONDS:
+                return self._cached
+            with self.uow.read() as session:
+                version = _version(session)
+                if self._cached is None or version != self._version:
+                    self._cached, self._version = _load(session), version
+            self._checked = time.monotonic()
+            return self._cached
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._cached, self._checked = None, 0.0
+
+    # ---- administration ---------------------------------------------------------------------
+    def seed_from_package(self) -> int:
+        """Load the package's official data for each year the database does not know yet."""
+        import chinese_calendar
+
+        days: dict[int, list[tuple[date, str, str]]] = {}
+        for day, name in chinese_calendar.holidays.items():
+            if day.weekday() < 5:
+                days.setdefault(day.year, []).append((day, "holiday", _name(name)))
+        for day, name in chinese_calendar.workdays.items():
+            days.setdefault(day.year, []).append((day, "workday", _name(name)))
+        with self.uow.write() as session:
+            known = set(session.scalars(select(CalendarYear.year)).all())
+            missing = sorted(set(range(min(days), max(days) + 1)) - known)
+            now = self.clock.now()
+            for year in missing:
+                session.add(
+                    CalendarYear(year=year, source="chinese-calendar package", updated_at=now)
+                )
+                for day, kind, name in days.get(year, []):
+                    session.add(
+                        CalendarDay(day=day, kind=kind, name=name, source="package", updated_at=now)
+                    )
+            if missing:
+                session.add(
+                    CalendarChange(
+                        at=now, actor="system", action="seed", details={"years": missing}
+                    )
+                )
+        self.invalidate()
+        return len(missing)
+
+    def import_notice(self, actor: Actor, text: str, fmt: str, source: str) -> dict[str, Any]:
+        """Replace one year's arrangement with the State Council notice's."""
+        self.access.require_admin(actor)
+        year, entries = parse_notice(text, fmt)
+        with self.uow.write() as session:
+            now = self.clock.now()
+            before = _year_days(session, year)
+            session.execute(
+                delete(CalendarDay).where(
+                    CalendarDay.day >= date(year, 1, 1), CalendarDay.day <= date(year, 12, 31)
+                )
+            )
+            for day, kind, name in entries:
+                session.add(
+                    CalendarDay(day=day, kind=kind, name=name, source="import", updated_at=now)
+                )
+            row = session.get(CalendarYear, year) or CalendarYear(year=year)
+            row.source, row.updated_at = source, now
+            session.add(row)
+            session.add(
+                CalendarChange(
+                    at=now,
+                    actor=actor.username,
+                    action="import",
+                    details={
+                        "year": year,
+                        "source": source,
+                        "before": before,
+                        "after": _entries(entries),
+                    },
+                )
+            )
+            resolved = _resolve_alerts(session, year, now)
+            self._changed(session)
+        return {"year": year, "days": len(entries), "resolved_alerts": resolved}
+
+    def set_day(self, actor: Actor, day: date, kind: str | None, name: str = "") -> dict:
+        """Mark one day a holiday or a make-up workday, or (kind None) make it ordinary."""
+        self.access.require_admin(actor)
+        if kind is not None and kind not in KINDS:
+            raise ValidationFailed("日期类型无效", [FieldError("kind", "应为 holiday 或 workday")])
+        with self.uow.write() as session:
+            if session.get(CalendarYear, day.year) is None:
+                raise ValidationFailed(
+                    "该年度尚无日历", [FieldError("day", f"先导入 {day.year} 年的放假安排")]
+                )
+            now = self.clock.now()
+            row = session.get(CalendarDay, day)
+            before = {"kind": row.kind, "name": row.name} if row else None
+            if kind is None:
+                if row is not None:
+                    session.delete(row)
+            else:
+                row = row or CalendarDay(day=day)
+                row.kind, row.name, row.source, row.updated_at = kind, name, "admin", now
+                session.add(row)
+            session.add(
+                CalendarChange(
+                    at=now,
+                    actor=actor.username,
+                    action="edit",
+                    details={
+                        "day": day.isoformat(),
+                        "before": before,
+                        "after": {"kind": kind, "name": name} if kind else None,
+                    },
+                )
+            )
+            self._changed(session)
+        return {"day": day.isoformat(), "kind": kind, "name": name}
+
+    def year(self, year: int) -> dict[str, Any]:
+        with self.uow.read() as session:
+            known = session.get(CalendarYear, year)
+            return {
+                "year": year,
+                "covered": known is not None,
+                "source": known.source if known else None,
+                "days": _year_days(session, year),
+            }
+
+    def years(self) -> list[dict[str, Any]]:
+        with self.uow.read() as session:
+            return [
+                {"year": y.year, "source": y.source, "updated_at": y.updated_at.isoformat()}
+                for y in session.scalars(select(CalendarYear).order_by(CalendarYear.year))
+            ]
+
+    def history(self, actor: Actor, limit: int = 100) -> list[dict[str, Any]]:
+        self.access.require_admin(actor)
+        with self.uow.read() as session:
+            rows = session.scalars(
+                select(CalendarChange).order_by(CalendarChange.id.desc()).limit(limit)
+            )
+            return [
+                {"at": r.at.isoformat(), "actor": r.actor, "action": r.action, "details": r.details}
+                for r in rows
+            ]
+
+    def _changed(self, session: Session) -> None:
+        session.flush()
+        self.invalidate()
+        calendar = _load(session)
+        with self._lock:
+            self._cached, self._checked = calendar, time.monotonic()
+        for listener in self.listeners:
+            listener(session)
+
+
+def parse_notice(text: str, fmt: str) -> tuple[int, list[tuple[date, str, str]]]:
+    """CSV `date,kind,name` rows (kind: holiday | workday), or JSON
+    {"year": 2027, "holidays": [{"name": "元旦", "days": ["2027-01-01"]}],
+     "workdays": [{"name": "春节调休", "days": ["2027-02-07"]}]}."""
+    try:
+        if fmt == "json":
+            entries = _from_json(json.loads(text))
+        elif fmt == "csv":
+            entries = [
+                (
+                    date.fromisoformat(r["date"].strip()),
+                    r["kind"].strip(),
+                    (r.get("name") or "").strip(),
+                )
+                for r in csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+            ]
+        else:
+            raise ValidationFailed("格式无效", [FieldError("format", "应为 csv 或 json")])
+    except (KeyError, ValueError, TypeError, AttributeError) as exc:
+        raise ValidationFailed("放假安排无法读取", [FieldError("file", str(exc))]) from exc
+    errors = [
+        FieldError(d.isoformat(), f"类型应为 holiday 或 workday：{k}")
+        for d, k, _ in entries
+        if k not in KINDS
+    ]
+    years = {d.year for d, _, _ in entries}
+    if len(years) != 1:
+        errors.append(FieldError("file", "一个文件只能包含一个年度的安排"))
+    if errors:
+        raise ValidationFailed("放假安排无效", errors)
+    return years.pop(), entries
+
+
+def _from_json(document: dict[str, Any]) -> list[tuple[date, str, str]]:
+    entries = []
+    for key, kind in (("holidays", "holiday"), ("workdays", "workday")):
+        for group in document.get(key, []):
+            if isinstance(group, str):
+                entries.append((date.fromisoformat(group), kind, ""))
+            else:
+                entries.extend(
+                    (date.fromisoformat(d), kind, group.get("name", "")) for d in group["days"]
+                )
+    year = document.get("year")
+    if year is not None and any(d.year != year for d, _, _ in entries):
+        raise ValueError(f"all days must fall in {year}")
+    return entries
+
+
+def _load(session: Session) -> WorkCalendar:
+    days = session.execute(select(CalendarDay.day, CalendarDay.kind)).all()
+    return WorkCalendar.build(
+        (d for d, k in days if k == "holiday"),
+        (d for d, k in days if k == "workday"),
+        session.scalars(select(CalendarYear.year)).all(),
+    )
+
+
+def _version(session: Session) -> tuple[int, int]:
+    count, newest = session.execute(select(func.count(), func.max(CalendarChange.id))).one()
+    return count, newest or 0
+
+
+def _year_days(session: Session, year: int) -> list[dict[str, str]]:
+    rows = session.scalars(
+        select(CalendarDay)
+        .where(CalendarDay.day >= date(year, 1, 1), CalendarDay.day <= date(year, 12, 31))
+        .order_by(CalendarDay.day)
+    )
+    return [{"day": r.day.isoformat(), "kind": r.kind, "name": r.name} for r in rows]
+
+
+def _entries(entries: list[tuple[date, str, str]]) -> list[dict[str, str]]:
+    return [{"day": d.isoformat(), "kind": k, "name": n} for d, k, n in sorted(entries)]
+
+
+def _resolve_alerts(session: Session, year: int, now) -> int:
+    alerts = session.scalars(
+        select(AdminAlert).where(
+            AdminAlert.key == f"calendar_missing:{year}", AdminAlert.resolved_at.is_(None)
+        )
+    ).all()
+    for alert in alerts:
+        alert.resolved_at = now
+    return len(alerts)
+
+
+def _name(holiday: Any) -> str:
+    return getattr(holiday, "value", None) or str(holiday)
