@@ -15,7 +15,7 @@ from engine.settings import Settings
 from engine.web import pages
 
 from . import errors
-from .routes import definitions, instances, messages, organisation, system, tasks
+from .routes import definitions, instances, messages, organisation, sla, system, tasks
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "web" / "static"
 
@@ -46,7 +46,7 @@ def create_app(
     )
     app.state.landflow = lf
     errors.install(app)
-    for module in (system, definitions, instances, tasks, messages, organisation):
+    for module in (system, definitions, instances, tasks, messages, organisation, sla):
         app.include_router(module.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

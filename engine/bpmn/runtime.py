@@ -254,7 +254,7 @@ def _describe(exc: Exception) -> str:
         parts.append(f"at '{task_spec.bpmn_id or task_spec.name}'")
     notes = getattr(exc, "notes", None) or getattr(exc, "__notes__", None) or []
     parts.extend(str(n) for n in notes)
-    cause = getattr(exc, "exception", None)
+    cause = exc.__cause__ or exc.__context__
     if cause is not None and str(cause) not in parts[0]:
         parts.append(f"({cause})")
     return " ".join(parts)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -354,6 +354,20 @@ class SlaService:
                     | SupervisionOrder.department.in_(actor.departments)
                 )
             return [_order_view(o) for o in session.scalars(query.limit(500))]
+
+    def alerts(self, actor: Actor) -> list[dict[str, Any]]:
+        self.access.require_admin(actor)
+        with self.uow.read() as session:
+            rows = session.scalars(select(AdminAlert).order_by(AdminAlert.id.desc()).limit(200))
+            return [
+                {
+                    "key": a.key,
+                    "message": a.message,
+                    "created_at": _iso(a.created_at),
+                    "resolved_at": _iso(a.resolved_at),
+                }
+                for a in rows
+            ]
 
     # ---- re-computation and jobs --------------------------------------------------------------
     def recompute_running(self, session: Session) -> None:
@@ -772,7 +786,7 @@ def _clock_payload(clock: SlaClock) -> dict[str, Any]:
 
 
 def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
+    return value.astimezone(UTC).isoformat() if value else None
 
 
 def _clock_view(

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from engine.db.tables import HistoryEntry, HumanTask, Instance
 
 
 def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
+    return value.astimezone(UTC).isoformat() if value else None
 
 
 def instance_view(row: Instance) -> dict[str, Any]:
@@ -50,6 +50,7 @@ def task_view(row: HumanTask) -> dict[str, Any]:
         "completed_at": _iso(row.completed_at),
         "completed_by": row.completed_by,
         "due_at": _iso(row.due_at),
+        "sla_state": row.sla_state,
         "form_key": row.form_key,
         "properties": row.properties,
     }

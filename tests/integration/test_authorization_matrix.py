@@ -72,12 +72,28 @@ RULES: dict[tuple[str, str], tuple[str, object]] = {
         },
     ),
     ("POST", "/api/v1/org/import/{kind}"): (ADMIN, None),
+    ("GET", "/api/v1/tasks/{task_id}/sla"): (TASK, None),
+    ("POST", "/api/v1/tasks/{task_id}/sla/suspend"): (TASK, {"reason_type": "听证", "reason": "x"}),
+    ("POST", "/api/v1/tasks/{task_id}/sla/resume"): (TASK, None),
+    ("POST", "/api/v1/tasks/{task_id}/sla/extension"): (TASK, {"days": 5, "reason": "x"}),
+    ("POST", "/api/v1/tasks/{task_id}/sla/extension/decision"): (TASK, {"approve": True}),
+    ("GET", "/api/v1/supervision-orders"): (LIST, None),
+    ("GET", "/api/v1/calendar"): (SELF, None),
+    ("GET", "/api/v1/calendar/history"): (ADMIN, None),
+    ("GET", "/api/v1/calendar/{year}"): (SELF, None),
+    ("PUT", "/api/v1/calendar/days/{day}"): (ADMIN, {"kind": "holiday", "name": "x"}),
+    ("POST", "/api/v1/calendar/import"): (ADMIN, None),
+    ("GET", "/api/v1/admin/alerts"): (ADMIN, None),
+    ("POST", "/api/v1/admin/clock"): (ADMIN, {"now": "2026-11-02T09:00:00+08:00"}),
+    ("DELETE", "/api/v1/admin/clock"): (ADMIN, None),
 }
 PARAMS = {
     "file_name": "parcel.bpmn",
     "name": "signed",
     "username": "zrzy.330702",
     "kind": "regions",
+    "year": "2026",
+    "day": "2026-11-03",
 }
 
 

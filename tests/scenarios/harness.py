@@ -53,8 +53,11 @@ class Scenario:
         with self.lf.uow.read() as session:
             path = session.get(Region, self.case["region"]).path
             codes = path.strip("/").split("/")
-            levels = dict(session.execute(select(Region.code, Region.level)
-                                          .where(Region.code.in_(codes))).all())
+            levels = dict(
+                session.execute(
+                    select(Region.code, Region.level).where(Region.code.in_(codes))
+                ).all()
+            )
         region = next(code for code in codes if levels[code] == level)
         return f"{dept_type}.{region}"
 
