@@ -133,8 +133,12 @@ def load_demo_organisation(lf: Landflow) -> dict[str, int]:
 
 
 def load_demo(lf: Landflow) -> dict[str, Any]:
+    from engine.demo_cases import start_demo_cases
+
     counts = load_demo_organisation(lf)
+    cases = start_demo_cases(lf)
     return {
+        "cases": {process: len(started) for process, started in cases.items()},
         **counts,
         "password": DEMO_PASSWORD,
         "examples": [

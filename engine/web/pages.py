@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import contextlib
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
 
 from engine.errors import AuthenticationRequired, LandflowError, ValidationFailed
 from engine.services.actor import Actor
 from engine.services.container import Landflow
 from engine.services.inbox import SCOPES, TaskFilter
+from engine.services.sla import SUSPENSION_TYPES
 
 from .form_fields import fields_of, parse_posted
 from .session import CSRF_FIELD, csrf_for, csrf_ok, session_token
@@ -44,8 +48,24 @@ ACTION_LABELS = {
     "instance_error": "流程异常",
     "instance_terminated": "终止办件",
 }
+SLA_LABELS = {
+    "normal": "正常",
+    "yellow": "黄灯",
+    "red": "红灯",
+    "paused": "已中止",
+    "met": "按期",
+    "missed": "超期",
+    "cancelled": "已取消",
+    "calendar_missing": "缺少日历",
+}
+CLOCK_LABELS = {"statutory": "法定时限", "committed": "承诺时限", "overall": "总时限"}
 TEMPLATES.env.globals.update(
-    state_labels=STATE_LABELS, status_labels=STATUS_LABELS, action_labels=ACTION_LABELS
+    state_labels=STATE_LABELS,
+    status_labels=STATUS_LABELS,
+    action_labels=ACTION_LABELS,
+    sla_labels=SLA_LABELS,
+    clock_labels=CLOCK_LABELS,
+    suspension_types=SUSPENSION_TYPES,
 )
 TEMPLATES.env.filters["pretty_json"] = lambda value: json.dumps(
     value, ensure_ascii=False, indent=2, sort_keys=True, default=str
@@ -58,6 +78,19 @@ class LoginRequired(Exception):
 
 def landflow(request: Request) -> Landflow:
     return request.app.state.landflow
+
+
+@pass_context
+def _local(context, value: str | None, date_only: bool = False) -> str:
+    """An API timestamp (UTC ISO) as local wall time (LANDFLOW_TIMEZONE) for the page."""
+    if not value:
+        return ""
+    zone = ZoneInfo(context["request"].app.state.landflow.settings.timezone)
+    moment = datetime.fromisoformat(value).astimezone(zone)
+    return moment.strftime("%Y-%m-%d" if date_only else "%Y-%m-%d %H:%M")
+
+
+TEMPLATES.env.filters["local"] = _local
 
 
 def page_actor(request: Request) -> Actor:
@@ -174,8 +207,57 @@ def inbox(
 
 @router.get("/tasks/{task_id}")
 def task_page(request: Request, task_id: str, actor: ActorDep) -> HTMLResponse:
-    task = landflow(request).inbox.get(actor, task_id)
-    return render(request, "task.html", actor, task=task, fields=fields_of(task["form"]))
+    lf = landflow(request)
+    task = lf.inbox.get(actor, task_id)
+    return render(
+        request,
+        "task.html",
+        actor,
+        task=task,
+        fields=fields_of(task["form"]),
+        clocks=lf.sla.task_clocks(actor, task_id),
+    )
+
+
+@router.post("/tasks/{task_id}/return")
+def return_task(
+    request: Request,
+    task_id: str,
+    actor: ActorDep,
+    reason: Annotated[str, Form()] = "",
+    csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "",
+) -> Response:
+    check_csrf(request, csrf_token)
+    result = landflow(request).tasks.return_task(actor, task_id, reason)
+    return RedirectResponse(f"/cases/{result['task']['instance_id']}", status_code=303)
+
+
+@router.post("/tasks/{task_id}/suspend")
+def suspend(
+    request: Request,
+    task_id: str,
+    actor: ActorDep,
+    reason_type: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
+    missing_items: Annotated[str, Form()] = "",
+    csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "",
+) -> Response:
+    check_csrf(request, csrf_token)
+    items = [line.strip() for line in missing_items.splitlines() if line.strip()]
+    landflow(request).sla.suspend(actor, task_id, reason_type, reason, items or None)
+    return RedirectResponse(f"/tasks/{task_id}", status_code=303)
+
+
+@router.post("/tasks/{task_id}/resume")
+def resume(
+    request: Request,
+    task_id: str,
+    actor: ActorDep,
+    csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "",
+) -> Response:
+    check_csrf(request, csrf_token)
+    landflow(request).sla.resume(actor, task_id)
+    return RedirectResponse(f"/tasks/{task_id}", status_code=303)
 
 
 @router.post("/tasks/{task_id}/claim")
