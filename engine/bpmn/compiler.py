@@ -13,6 +13,7 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import SPIFF_XSD, SpiffBpmnParser
 
+from engine import expressions
 from engine.domain.sla import YellowRule, parse_limit
 from engine.errors import DefinitionInvalid, DefinitionProblem
 
@@ -117,7 +118,11 @@ def _parse_all(files: Mapping[str, bytes]) -> tuple[dict[str, Any], list[Definit
         if kind_of(name) == "bpmn":
             found = _schema_problem(tree, name)
             found = (
-                [found] if found else _reference_problems(tree, name) + _sla_problems(tree, name)
+                [found]
+                if found
+                else _reference_problems(tree, name)
+                + _sla_problems(tree, name)
+                + _expression_problems(tree, name)
             )
             if found:
                 problems.extend(found)
@@ -202,6 +207,46 @@ def _sla_problems(tree, file_name: str) -> list[DefinitionProblem]:
                     file_name, element, "the committed limit (承诺时限) exceeds the statutory one"
                 )
             )
+    return problems
+
+
+_EVAL_TAGS = (
+    "conditionExpression",
+    "timeDate",
+    "timeDuration",
+    "timeCycle",
+    "loopCardinality",
+    "completionCondition",
+)
+_EXEC_TAGS = {("bpmn", "script"), ("spiffworkflow", "preScript"), ("spiffworkflow", "postScript")}
+
+
+def _expression_problems(tree, file_name: str) -> list[DefinitionProblem]:
+    """Conditions, scripts and timer expressions must parse in the restricted language, so a
+    typo is a located deploy error instead of a case stuck in error later."""
+    problems = []
+    spiff = {"spiffworkflow": SPIFF_NS, "bpmn": NSMAP["bpmn"]}
+    checks = [(f"{{{NSMAP['bpmn']}}}{tag}", "eval") for tag in _EVAL_TAGS]
+    checks += [(f"{{{spiff[prefix]}}}{tag}", "exec") for prefix, tag in _EXEC_TAGS]
+    for tag, mode in checks:
+        for element in tree.getroot().iter(tag):
+            text = (element.text or "").strip()
+            if not text:
+                continue
+            try:
+                expressions.validate(text, mode=mode)
+            except (SyntaxError, expressions.ExpressionError) as exc:
+                owner = element
+                while owner is not None and not owner.get("id"):
+                    owner = owner.getparent()
+                problems.append(
+                    DefinitionProblem(
+                        file_name,
+                        f"{etree.QName(element).localname}: {exc}",
+                        element_id=owner.get("id") if owner is not None else None,
+                        line=element.sourceline,
+                    )
+                )
     return problems
 
 

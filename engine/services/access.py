@@ -45,6 +45,19 @@ class Access:
             is not None
         )
 
+    def can_act_on_instance(self, session: Session, actor: Actor, instance: Instance) -> bool:
+        """Admins, or departments that have or had a task on the case (watching is not enough)."""
+        if actor.is_admin:
+            return True
+        return (
+            session.scalar(
+                select(HumanTask.id)
+                .where(HumanTask.instance_id == instance.id, self._own_task_clause(actor))
+                .limit(1)
+            )
+            is not None
+        )
+
     def visible_instances(self, session: Session, actor: Actor) -> Select:
         if actor.is_admin:
             return select(Instance)

@@ -37,7 +37,6 @@ class AuthService:
         self.token_ttl = token_ttl
         self.access = access
         self.zone = zone
-        self.zone = zone
 
     def today(self):
         return self.clock.now().astimezone(self.zone).date()
@@ -69,8 +68,8 @@ class AuthService:
             or not username.replace(".", "").replace("_", "").replace("-", "").isalnum()
         ):
             errors.append(FieldError("username", "用户名只能包含字母、数字和 . _ -"))
-        if len(password) < 4:
-            errors.append(FieldError("password", "密码至少 4 位"))
+        if len(password) < 8:
+            errors.append(FieldError("password", "密码至少 8 位"))
         if errors:
             raise ValidationFailed("用户信息无效", errors)
         with self.uow.write() as session:

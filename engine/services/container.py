@@ -85,12 +85,13 @@ class Landflow:
         )
 
     def migrate(self) -> None:
+        """Bring the schema to the newest version and make sure the official calendar is in."""
         upgrade(self.settings.database_url)
+        self.calendar.seed_from_package()
 
     def start_up(self) -> None:
         """Migrate, then deploy what processes/ holds (unchanged files are no new version)."""
         self.migrate()
-        self.calendar.seed_from_package()
         if self.settings.deploy_on_startup and self.settings.processes_dir.is_dir():
             self.definitions.deploy_directory(self.settings.processes_dir, SYSTEM)
 

@@ -47,6 +47,10 @@ class TaskFilter:
         ):
             if value not in allowed:
                 raise BadRequest(f"{name} must be one of {', '.join(allowed)}")
+        for name in ("created_from", "created_to", "due_before"):
+            value = getattr(self, name)
+            if value is not None and value.tzinfo is None:
+                raise BadRequest(f"{name} needs a UTC offset, e.g. 2026-10-16T09:00:00+08:00")
         if not 1 <= self.limit <= MAX_PAGE or self.offset < 0:
             raise BadRequest(f"limit must be 1..{MAX_PAGE} and offset ≥ 0")
 
@@ -91,7 +95,12 @@ class InboxService:
             if task is None or not self.access.can_see_task(session, actor, task):
                 raise NotFound(f"no task with id '{task_id}'")
             view = task_view(task)
-            view["form"] = self.forms.schema(task.form_key) if task.form_key else None
+            view["form"], view["form_problem"] = None, None
+            if task.form_key:
+                try:
+                    view["form"] = self.forms.schema(task.form_key)
+                except NotFound as missing:
+                    view["form_problem"] = missing.message
             view["can_act"] = self.access.can_act_on_task(session, actor, task)
             view["instance"] = instance_view(session.get(Instance, task.instance_id))
             view["comments"] = [

@@ -6,7 +6,7 @@ import re
 import uuid
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine.bpmn import Execution, InstanceStatus, ProcessRuntime
@@ -136,10 +136,11 @@ class InstanceService:
                 query = query.where(Instance.status == status)
             if business_key:
                 query = query.where(Instance.business_key == business_key)
+            total = session.scalar(select(func.count()).select_from(query.subquery()))
             rows = session.scalars(
                 query.order_by(Instance.created_at.desc()).limit(limit).offset(offset)
             ).all()
-            return {"items": [instance_view(r) for r in rows], "total": len(rows)}
+            return {"items": [instance_view(r) for r in rows], "total": total}
 
     def terminate(self, actor: Actor, instance_id: str, reason: str) -> dict[str, Any]:
         with self.uow.write() as session:
@@ -153,6 +154,15 @@ class InstanceService:
                 )
             ):
                 task.state, task.completed_at = "cancelled", now
+                record_history(
+                    session,
+                    instance.id,
+                    now,
+                    actor,
+                    "task_cancelled",
+                    task_id=task.id,
+                    task=task.task_spec,
+                )
             instance.status, instance.ended_at, instance.updated_at = (
                 InstanceStatus.TERMINATED,
                 now,

@@ -50,7 +50,7 @@ class MessageService:
             candidates = [
                 i
                 for i in session.scalars(query).all()
-                if self.access.can_see_instance(session, actor, i)
+                if self.access.can_act_on_instance(session, actor, i)
             ]
             target = (
                 f"instance '{instance_id}'" if instance_id else f"business key '{business_key}'"

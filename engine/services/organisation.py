@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -54,6 +55,14 @@ class UserSpec:
     password_hash: str
     memberships: tuple[tuple[str, str], ...] = ()  # (department code, role)
     is_admin: bool = False
+
+
+CSV_COLUMNS = {
+    "regions": ("code", "name", "level"),
+    "departments": ("dept_type", "region"),
+    "users": ("username", "display_name", "password"),
+}
+USERNAME = re.compile(r"^[A-Za-z0-9._-]{1,80}$")
 
 
 class OrganisationService:
@@ -223,6 +232,14 @@ class OrganisationService:
         users: username,display_name,password,department,role (one row per membership)."""
         self.access.require_admin(actor)
         rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+        needed = CSV_COLUMNS.get(kind)
+        if needed is None:
+            raise BadRequest("kind must be regions, departments or users")
+        missing = [c for c in needed if rows and c not in rows[0]] or (
+            [] if rows else ["(no rows)"]
+        )
+        if missing:
+            raise ValidationFailed("CSV 缺少必需的列", [FieldError(c, "缺少此列") for c in missing])
         if kind == "regions":
             specs = [
                 RegionSpec(
@@ -385,6 +402,10 @@ def _users_from_rows(rows: list[dict[str, str]]) -> list[UserSpec]:
             )
     specs = []
     for username, entry in grouped.items():
+        if not USERNAME.match(username):
+            raise ValidationFailed(
+                "用户名无效", [FieldError("username", f"用户名无效：{username}")]
+            )
         _check_password(entry["password"])
         specs.append(
             UserSpec(

@@ -312,6 +312,10 @@ class SlaService:
             clock = self._clock_of_kind(session, task, kind)
             if clock.extension_state != "requested":
                 raise Conflict("there is no extension request to decide")
+            if (clock.extension_request or {}).get("by") == actor.username and not actor.is_admin:
+                raise PermissionDenied(
+                    "an extension is signed off by someone other than the clerk who asked for it"
+                )
             now = self.clock.now()
             request = dict(clock.extension_request or {})
             request.update(decided_by=actor.username, decided_at=now.isoformat(), note=note)
@@ -403,6 +407,8 @@ class SlaService:
             return  # fired already
         task = session.get(HumanTask, clock.task_id) if clock.task_id else None
         instance = session.get(Instance, clock.instance_id)
+        if task is not None:
+            clock.department = task.department  # it may have been routed since the clock began
         if rung == "yellow":
             clock.state = ClockState.YELLOW
             self._warn_handlers(session, clock, task, now)
@@ -688,7 +694,10 @@ class SlaService:
             "due_at": _iso(task.due_at),
             "sla_state": task.sla_state,
             "clocks": [_clock_view(c, self.calendar, self.clock.now(), self.zone) for c in clocks],
-            "suspensions": [_suspension_view(s) for s in suspensions],
+            # every running clock of the task holds the same interval: list each once
+            "suspensions": list(
+                {(s.reason_type, s.started_at): _suspension_view(s) for s in suspensions}.values()
+            ),
         }
 
 

@@ -54,7 +54,7 @@ class TaskService:
                     task = self._actionable(session, actor, task_id)
                     self._claim(session, actor, task)
                     results.append({"id": task_id, "status": "claimed"})
-                except (Conflict, NotFound) as refused:
+                except (Conflict, NotFound, PermissionDenied) as refused:
                     results.append({"id": task_id, "status": "refused", "message": refused.message})
         return {"results": results, "claimed": sum(r["status"] == "claimed" for r in results)}
 

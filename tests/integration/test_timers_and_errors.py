@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from engine.db.tables import Job
-from engine.errors import Conflict, PermissionDenied
+from engine.errors import Conflict, DefinitionInvalid, PermissionDenied
 from engine.services.actor import SYSTEM
 from tests.bpmn_builder import gateway_process, linear_process, script, timer_catch, user_task
 
@@ -103,8 +103,16 @@ ESCAPES = [
 
 
 @pytest.mark.parametrize("payload", ESCAPES)
-def test_escapes_in_a_gateway_condition_are_refused_on_the_instance(lf, payload):
-    deploy(lf, "gw_escape", gateway_process("gw_escape", payload))
+def test_escapes_in_a_gateway_condition_are_refused_at_deploy_or_on_the_instance(lf, payload):
+    """What the parser can see is refused at deploy with the flow's id and line; the rest
+    (huge numbers, runaway loops, unknown functions) is refused when evaluated, on the case."""
+    try:
+        deploy(lf, "gw_escape", gateway_process("gw_escape", payload))
+    except DefinitionInvalid as refused:
+        [problem] = refused.problems
+        assert problem.element_id == "f_yes" and problem.line == 3  # the builder's line
+        assert "conditionExpression" in problem.message
+        return
     case = start(lf, "gw_escape")
     assert case["status"] == "error"
     assert case["error"], "the refusal is explained on the instance"
@@ -112,10 +120,21 @@ def test_escapes_in_a_gateway_condition_are_refused_on_the_instance(lf, payload)
 
 
 @pytest.mark.parametrize("payload", ["import os", "while True: pass", "f = open"])
-def test_escapes_in_a_script_task_are_refused_on_the_instance(lf, payload):
-    deploy(lf, "script_escape", linear_process("script_escape", script(payload), user_task()))
+def test_escapes_in_a_script_task_are_refused(lf, payload):
+    try:
+        deploy(lf, "script_escape", linear_process("script_escape", script(payload), user_task()))
+    except DefinitionInvalid as refused:
+        assert refused.problems[0].element_id == "e0"
+        return
     case = start(lf, "script_escape")
     assert case["status"] == "error" and case["error"]
+
+
+def test_a_syntax_error_in_a_condition_is_a_located_deploy_error(lf):
+    with pytest.raises(DefinitionInvalid) as refused:
+        deploy(lf, "typo", gateway_process("typo", "approved =="))
+    problem = refused.value.problems[0]
+    assert problem.element_id == "f_yes" and "conditionExpression" in problem.message
 
 
 def test_terminate_cancels_tasks_and_timers_and_is_admin_only(lf):

@@ -375,6 +375,8 @@ def test_objection_dismissed_publicity_continues(product_lf):
     case.advance(days=1)
     case.message(OBJECTION, "分配方案未考虑外嫁女")
     assert case.open_names() == ["review_objection"]
+    with pytest.raises(NotFound):  # one objection under review at a time
+        case.message(OBJECTION, "同时提出的另一条异议")
     case.complete(
         "review_objection",
         {"objection_review_result": "异议不成立", "objection_review_opinion": "已按章程保障"},
