@@ -65,7 +65,7 @@ class Landflow:
             calendar_functions(clock.now, calendar.current, zone),
         )
         forms = FormRegistry(settings.forms_dir)
-        instances = InstanceService(uow, clock, runtime, access, sla)
+        instances = InstanceService(uow, clock, runtime, access, sla, forms)
         return cls(
             settings=settings,
             clock=clock,

@@ -208,4 +208,5 @@ def _version_dict(row: ProcessVersion) -> dict[str, Any]:
         "spec_hash": row.spec_hash,
         "deployed_at": row.deployed_at.isoformat(),
         "called_processes": row.metadata_json.get("called_processes", []),
+        "start_form_key": row.metadata_json.get("process_properties", {}).get("startFormKey"),
     }

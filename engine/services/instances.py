@@ -17,6 +17,7 @@ from engine.errors import BadRequest, Conflict, FieldError, NotFound, Validation
 from .access import Access
 from .actor import Actor
 from .definitions import DefinitionService
+from .forms import FormRegistry
 from .recorder import cancel_instance_jobs, record_execution, record_history
 from .sla import SlaService
 from .uow import UnitOfWork
@@ -34,7 +35,9 @@ class InstanceService:
         runtime: ProcessRuntime,
         access: Access,
         sla: SlaService,
+        forms: FormRegistry,
     ) -> None:
+        self.forms = forms
         self.uow = uow
         self.clock = clock
         self.runtime = runtime
@@ -70,6 +73,9 @@ class InstanceService:
                     f"'{business_key}' already exists"
                 )
             version = DefinitionService.latest(session, process_id)
+            start_form = version.metadata_json.get("process_properties", {}).get("startFormKey")
+            if start_form:
+                data = self.forms.validate(start_form, data)
             now = self.clock.now()
             execution = self.runtime.start(
                 DefinitionService.loaded(version),

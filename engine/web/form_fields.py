@@ -48,7 +48,7 @@ def _kind(prop: dict[str, Any]) -> str:
         return "multiselect" if "enum" in prop.get("items", {}) else "lines"
     if kind in ("number", "integer", "boolean"):
         return kind
-    if prop.get("format") == "date":
+    if prop.get("format") == "date" or prop.get("pattern") == r"^\d{4}-\d{2}-\d{2}$":
         return "date"
     if prop.get("maxLength", 0) > 200:
         return "textarea"
