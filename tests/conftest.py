@@ -22,6 +22,7 @@ from engine.settings import Settings
 HERE = Path(__file__).resolve().parent
 FIXTURES = HERE / "fixtures"
 PROJECT = HERE.parent
+ROOT_DIR = PROJECT
 PG_ADMIN_URL = os.environ.get(
     "LANDFLOW_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
