@@ -51,13 +51,13 @@ def start_demo_cases(lf: Landflow) -> dict[str, list[dict[str, Any]]]:
 
 def _walk(lf: Landflow, case_id: str, script: dict[str, Any], stages: int) -> int:
     answers = script.get("answers", {})
-    messages = script.get("messages", {})
-    done = 0
+    messages = dict(script.get("messages", {}))
+    done, last = 0, None
     while done < min(stages, MAX_STEPS):
         case = lf.instances.get(SYSTEM, case_id)
         open_tasks = [t for t in case["tasks"] if t["state"] == "open" and t["department"]]
         if not open_tasks:
-            message = messages.get(_last_completed(case))
+            message = messages.pop(last, None) if last else None
             if not message or not _deliver(lf, case_id, message):
                 return done
             continue
@@ -68,7 +68,7 @@ def _walk(lf: Landflow, case_id: str, script: dict[str, Any], stages: int) -> in
         except LandflowError as exc:
             log.info("demo walk of %s stops at %s: %s", case_id, task["name"], exc.message)
             return done
-        done += 1
+        done, last = done + 1, task["name"]
     return done
 
 
@@ -80,11 +80,6 @@ def _deliver(lf: Landflow, case_id: str, message: dict[str, Any]) -> bool:
         return True
     except LandflowError:
         return False
-
-
-def _last_completed(case: dict[str, Any]) -> str | None:
-    finished = [t for t in case["tasks"] if t["state"] == "done"]
-    return finished[-1]["name"] if finished else None
 
 
 def _exists(lf: Landflow, process_id: str, key: str) -> bool:

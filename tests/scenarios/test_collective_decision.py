@@ -283,10 +283,11 @@ def test_member_representatives_may_not_decide_a_homestead_plan(product_lf):
 
 
 def test_an_unknown_body_cannot_decide(product_lf):
-    case = start(product_lf, "入市方案", "村委会扩大会议")
-    assert case.status == "completed"
-    assert case.data["decision_passed"] is False
-    assert "决策机构须为" in case.data["decision_failure_reason"]
+    """Started directly, the start form refuses it; called from another process (which passes
+    its own data) the diagram's threshold table refuses it and the decision fails."""
+    with pytest.raises(ValidationFailed) as refused:
+        start(product_lf, "入市方案", "村委会扩大会议")
+    assert [e.field for e in refused.value.errors] == ["deciding_body"]
 
 
 # --------------------------------------------------------------------- alternative paths
