@@ -244,3 +244,38 @@ def _orders(lf) -> list[tuple[str, str]]:
             (o.office, o.grade)
             for o in session.scalars(select(SupervisionOrder).order_by(SupervisionOrder.id))
         ]
+
+
+def test_a_process_wide_limit_runs_over_the_whole_case(at_sep_28, clock):
+    lf = at_sep_28
+    content = laned_process(
+        "overall",
+        [
+            ("first", {"dept_type": "zrzy", "level": "county"}, {}),
+            ("second", {"dept_type": "fgw", "level": "county"}, {}),
+        ],
+    ).replace(
+        b'isExecutable="true">',
+        b'isExecutable="true"><bpmn:extensionElements><spiffworkflow:properties>'
+        b'<spiffworkflow:property name="sla_overall" value="3wd"/>'
+        b"</spiffworkflow:properties></bpmn:extensionElements>",
+        1,
+    )
+    lf.definitions.deploy({"overall.bpmn": content}, SYSTEM)
+    case = lf.instances.start(SYSTEM, "overall", VILLAGE)
+    clock.set(datetime(2026, 10, 9, 1, 0, tzinfo=UTC))  # past 09-28 + 3wd = 09-30
+    assert lf.jobs.run_due() == 2  # its yellow and red rungs (nothing else has a limit)
+    orders = lf.sla.supervision_orders(SYSTEM)
+    assert [(o["office"], o["task_id"]) for o in orders] == [("ldxz.330702", None)]
+    assert "办理总时限" in orders[0]["text"]
+    for name in ("zrzy.330702", "fgw.330702"):
+        task = next(
+            t for t in lf.instances.get(SYSTEM, case["id"])["tasks"] if t["state"] == "open"
+        )
+        lf.tasks.complete(lf.auth.actor_for(name), task["id"], {})
+    assert lf.instances.get(SYSTEM, case["id"])["status"] == "completed"
+    with lf.uow.read() as session:
+        from engine.db.tables import SlaClock
+
+        overall = session.scalars(select(SlaClock).where(SlaClock.kind == "overall")).one()
+    assert overall.state == "missed" and overall.stopped_at is not None
