@@ -104,40 +104,45 @@ class SlaService:
             text = props.get(f"sla_{kind}")
             if not text:
                 continue
-            limit = parse_limit(text)
-            clock = SlaClock(
-                instance_id=task.instance_id,
-                task_id=task.id,
-                kind=kind,
-                limit_days=limit.days,
-                unit=limit.unit,
-                yellow_rule=props.get("sla_yellow") or self.yellow_default,
+            self._start(
+                session,
+                task.instance_id,
+                task.id,
+                kind,
+                parse_limit(text),
+                now,
+                yellow=props.get("sla_yellow"),
                 basis=props.get("sla_basis"),
                 department=task.department,
-                started_at=now,
-                start_day=local_day(now, self.zone),
-                suspended_days=0,
-                extension_days=0,
-                state=ClockState.NORMAL,
             )
-            session.add(clock)
-            session.flush()
-            self._compute(session, clock, now)
         self._sync_task(session, task)
 
     def start_case_clock(
         self, session: Session, instance: Instance, text: str, now: datetime
     ) -> None:
-        limit = parse_limit(text)
+        self._start(session, instance.id, None, "overall", parse_limit(text), now)
+
+    def _start(
+        self,
+        session: Session,
+        instance_id: str,
+        task_id: str | None,
+        kind: str,
+        limit: Limit,
+        now: datetime,
+        yellow: str | None = None,
+        basis: str | None = None,
+        department: str | None = None,
+    ) -> None:
         clock = SlaClock(
-            instance_id=instance.id,
-            task_id=None,
-            kind="overall",
+            instance_id=instance_id,
+            task_id=task_id,
+            kind=kind,
             limit_days=limit.days,
             unit=limit.unit,
-            yellow_rule=self.yellow_default,
-            basis=None,
-            department=None,
+            yellow_rule=yellow or self.yellow_default,
+            basis=basis,
+            department=department,
             started_at=now,
             start_day=local_day(now, self.zone),
             suspended_days=0,
