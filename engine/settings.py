@@ -24,7 +24,6 @@ class Settings(BaseSettings):
     scheduler_enabled: bool = True
     scheduler_interval_seconds: float = 1.0
     job_batch_size: int = 50
-    job_lease_seconds: int = 60
     allow_clock_override: bool = False
     sla_yellow_default: str = "1wd"
     expression_max_seconds: float = 1.0

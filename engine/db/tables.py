@@ -225,7 +225,8 @@ class MessageWait(Base):
 
 
 class Job(Base):
-    """Due work: timers now; SLA rungs and the outbox later. Claimed with a lease."""
+    """Due work: timers and SLA ladder rungs. A job runs inside the transaction that holds its
+    row (FOR UPDATE SKIP LOCKED on PostgreSQL), so a crash simply releases it."""
 
     __tablename__ = "jobs"
     __table_args__ = (

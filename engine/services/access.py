@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from engine.db.tables import HumanTask, Instance, Region
 from engine.db.types import path_prefix
-from engine.errors import NotFound, PermissionDenied
+from engine.errors import Conflict, NotFound, PermissionDenied
 
 from .actor import Actor
 
@@ -33,18 +33,6 @@ class Access:
         if not any(region.path.startswith(path) for path in actor.region_paths):
             raise NotFound(f"no region '{region.code}' you may start cases in")
 
-    def can_see_instance(self, session: Session, actor: Actor, instance: Instance) -> bool:
-        if actor.is_admin or actor.watches(instance.region_path):
-            return True
-        return (
-            session.scalar(
-                select(HumanTask.id)
-                .where(HumanTask.instance_id == instance.id, self._own_task_clause(actor))
-                .limit(1)
-            )
-            is not None
-        )
-
     def can_act_on_instance(self, session: Session, actor: Actor, instance: Instance) -> bool:
         """Admins, or departments that have or had a task on the case (watching is not enough)."""
         if actor.is_admin:
@@ -56,6 +44,11 @@ class Access:
                 .limit(1)
             )
             is not None
+        )
+
+    def can_see_instance(self, session: Session, actor: Actor, instance: Instance) -> bool:
+        return actor.watches(instance.region_path) or self.can_act_on_instance(
+            session, actor, instance
         )
 
     def visible_instances(self, session: Session, actor: Actor) -> Select:
@@ -97,6 +90,21 @@ class Access:
             or task.assignee in principals
             or task.owner in principals
         )
+
+    def visible_task(self, session: Session, actor: Actor, task_id: str) -> HumanTask:
+        task = session.get(HumanTask, task_id)
+        if task is None or not self.can_see_task(session, actor, task):
+            raise NotFound(f"no task with id '{task_id}'")
+        return task
+
+    def open_task_to_act_on(self, session: Session, actor: Actor, task_id: str) -> HumanTask:
+        """An open task the actor may work on; watchers learn they may only watch."""
+        task = self.visible_task(session, actor, task_id)
+        if not self.can_act_on_task(session, actor, task):
+            raise PermissionDenied("you may watch this task but not act on it")
+        if task.state != "open":
+            raise Conflict(f"the task is {task.state}")
+        return task
 
     def acting_for(self, actor: Actor, task: HumanTask) -> str | None:
         """Whose behalf an action is on, when the actor stands in for someone absent: the

@@ -91,9 +91,7 @@ class InboxService:
 
     def get(self, actor: Actor, task_id: str) -> dict[str, Any]:
         with self.uow.read() as session:
-            task = session.get(HumanTask, task_id)
-            if task is None or not self.access.can_see_task(session, actor, task):
-                raise NotFound(f"no task with id '{task_id}'")
+            task = self.access.visible_task(session, actor, task_id)
             view = task_view(task)
             view["form"], view["form_problem"] = None, None
             if task.form_key:

@@ -41,7 +41,7 @@ from engine.domain.sla import (
     parse_limit,
     suspended_length,
 )
-from engine.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
+from engine.errors import Conflict, FieldError, PermissionDenied, ValidationFailed
 
 from .access import Access
 from .actor import Actor
@@ -59,7 +59,6 @@ SUSPENSION_TYPES = {
     "鉴定": "鉴定",
     "专家评审": "专家评审",
 }
-GRADES = ("blue", "orange", "red")
 CLOCK_NAMES = {"statutory": "法定时限", "committed": "承诺时限", "overall": "办理总时限"}
 
 
@@ -190,7 +189,7 @@ class SlaService:
         if errors:
             raise ValidationFailed("无法中止计时", errors)
         with self.uow.write() as session:
-            task = self._task_for(session, actor, task_id)
+            task = self.access.open_task_to_act_on(session, actor, task_id)
             clocks = self._running(session, task)
             if reason_type == "补正" and session.scalar(
                 select(SlaSuspension.id).where(
@@ -231,7 +230,7 @@ class SlaService:
 
     def resume(self, actor: Actor, task_id: str) -> dict[str, Any]:
         with self.uow.write() as session:
-            task = self._task_for(session, actor, task_id)
+            task = self.access.open_task_to_act_on(session, actor, task_id)
             paused = [
                 c for c in self._clocks(session, task_id=task.id) if c.state == ClockState.PAUSED
             ]
@@ -273,7 +272,7 @@ class SlaService:
         if not reason or not reason.strip():
             raise ValidationFailed("请填写延期理由", [FieldError("reason", "不能为空")])
         with self.uow.write() as session:
-            task = self._task_for(session, actor, task_id)
+            task = self.access.open_task_to_act_on(session, actor, task_id)
             clock = self._clock_of_kind(session, task, kind)
             if clock.extension_state is not None:
                 raise Conflict("a time limit can be extended only once")
@@ -311,7 +310,7 @@ class SlaService:
         self, actor: Actor, task_id: str, approve: bool, note: str = "", kind: str = "statutory"
     ) -> dict[str, Any]:
         with self.uow.write() as session:
-            task = self._task_for(session, actor, task_id)
+            task = self.access.open_task_to_act_on(session, actor, task_id)
             if not actor.is_admin and not actor.has_role(task.department or "", "approver"):
                 raise PermissionDenied("only the department head signs off an extension")
             clock = self._clock_of_kind(session, task, kind)
@@ -346,10 +345,7 @@ class SlaService:
 
     def task_clocks(self, actor: Actor, task_id: str) -> dict[str, Any]:
         with self.uow.read() as session:
-            task = session.get(HumanTask, task_id)
-            if task is None or not self.access.can_see_task(session, actor, task):
-                raise NotFound(f"no task with id '{task_id}'")
-            return self._view(session, task)
+            return self._view(session, self.access.visible_task(session, actor, task_id))
 
     def supervision_orders(self, actor: Actor, status: str = "open") -> list[dict[str, Any]]:
         with self.uow.read() as session:
@@ -573,16 +569,6 @@ class SlaService:
             if clock.kind == kind:
                 return clock
         raise Conflict(f"the task has no {kind} time limit")
-
-    def _task_for(self, session: Session, actor: Actor, task_id: str) -> HumanTask:
-        task = session.get(HumanTask, task_id)
-        if task is None or not self.access.can_act_on_task(session, actor, task):
-            if task is not None and self.access.can_see_task(session, actor, task):
-                raise PermissionDenied("you may watch this task but not act on it")
-            raise NotFound(f"no task with id '{task_id}'")
-        if task.state != "open":
-            raise Conflict(f"the task is {task.state}")
-        return task
 
     def _warn_handlers(
         self, session: Session, clock: SlaClock, task: HumanTask | None, now: datetime

@@ -41,7 +41,7 @@ class TaskService:
 
     def claim(self, actor: Actor, task_id: str) -> dict[str, Any]:
         with self.uow.write() as session:
-            task = self._actionable(session, actor, task_id)
+            task = self.access.open_task_to_act_on(session, actor, task_id)
             self._claim(session, actor, task)
             return task_view(task)
 
@@ -51,7 +51,7 @@ class TaskService:
         with self.uow.write() as session:
             for task_id in dict.fromkeys(task_ids):
                 try:
-                    task = self._actionable(session, actor, task_id)
+                    task = self.access.open_task_to_act_on(session, actor, task_id)
                     self._claim(session, actor, task)
                     results.append({"id": task_id, "status": "claimed"})
                 except (Conflict, NotFound, PermissionDenied) as refused:
@@ -60,7 +60,7 @@ class TaskService:
 
     def unclaim(self, actor: Actor, task_id: str) -> dict[str, Any]:
         with self.uow.write() as session:
-            task = self._actionable(session, actor, task_id)
+            task = self.access.open_task_to_act_on(session, actor, task_id)
             if task.assignee is None:
                 raise Conflict("the task is not claimed")
             if task.assignee not in actor.principals() and not actor.is_admin:
@@ -84,7 +84,7 @@ class TaskService:
     def transfer(self, actor: Actor, task_id: str, to: str) -> dict[str, Any]:
         """Hand the task to a colleague of the task's department for good."""
         with self.uow.write() as session:
-            task = self._actionable(session, actor, task_id)
+            task = self.access.open_task_to_act_on(session, actor, task_id)
             self._check_held_by(actor, task)
             colleague = self._colleague(session, task, to, actor)
             now = self.clock.now()
@@ -109,7 +109,7 @@ class TaskService:
     def delegate(self, actor: Actor, task_id: str, to: str) -> dict[str, Any]:
         """Ask a colleague to work on the task; it comes back to me when they resolve it."""
         with self.uow.write() as session:
-            task = self._actionable(session, actor, task_id)
+            task = self.access.open_task_to_act_on(session, actor, task_id)
             self._check_held_by(actor, task)
             if task.delegation == "pending":
                 raise Conflict("the task is already delegated")
@@ -136,7 +136,7 @@ class TaskService:
     ) -> dict[str, Any]:
         """The delegate hands the task back to its owner, with a draft of the form data."""
         with self.uow.write() as session:
-            task = self._actionable(session, actor, task_id)
+            task = self.access.open_task_to_act_on(session, actor, task_id)
             if task.delegation != "pending" or task.assignee not in actor.principals():
                 raise Conflict("only the delegate of a delegated task can resolve it")
             draft = self._validated_draft(task, data or {})
@@ -161,7 +161,7 @@ class TaskService:
 
     def complete(self, actor: Actor, task_id: str, data: Any) -> dict[str, Any]:
         with self.uow.write() as session:
-            task = self._actionable(session, actor, task_id)
+            task = self.access.open_task_to_act_on(session, actor, task_id)
             if task.delegation == "pending":
                 raise Conflict(
                     "the task is delegated: the delegate resolves it and the owner completes it"
@@ -181,7 +181,7 @@ class TaskService:
         if not isinstance(reason, str) or not reason.strip():
             raise ValidationFailed("请填写退回理由", [FieldError("reason", "退回理由不能为空")])
         with self.uow.write() as session:
-            task = self._actionable(session, actor, task_id)
+            task = self.access.open_task_to_act_on(session, actor, task_id)
             target = task.properties.get("return_to")
             if not target:
                 raise Conflict("this step cannot be returned: the diagram models no return from it")
@@ -201,9 +201,7 @@ class TaskService:
                 "意见无效", [FieldError("text", "意见不能为空，且不超过 4000 字")]
             )
         with self.uow.write() as session:
-            task = session.get(HumanTask, task_id)
-            if task is None or not self.access.can_see_task(session, actor, task):
-                raise NotFound(f"no task with id '{task_id}'")
+            task = self.access.visible_task(session, actor, task_id)
             now = self.clock.now()
             session.add(
                 Comment(
@@ -294,13 +292,3 @@ class TaskService:
             raise ValidationFailed("草稿必须是对象", [FieldError("data", "expected an object")])
         declared = self.forms.schema(task.form_key).get("properties", {}) if task.form_key else None
         return {k: v for k, v in data.items() if declared is None or k in declared}
-
-    def _actionable(self, session: Session, actor: Actor, task_id: str) -> HumanTask:
-        task = session.get(HumanTask, task_id)
-        if task is None or not self.access.can_act_on_task(session, actor, task):
-            if task is not None and self.access.can_see_task(session, actor, task):
-                raise PermissionDenied("you may watch this task but not act on it")
-            raise NotFound(f"no task with id '{task_id}'")
-        if task.state != TaskState.OPEN:
-            raise Conflict(f"the task is {task.state}")
-        return task
