@@ -3,59 +3,101 @@ stages, as the departments the tasks are routed to. What each task is answered w
 `processes/demo/<process_id>.json` (content an administrator can edit):
 
     {"region": "330702101201", "start_data": {...}, "stages": [0, 3, 8],
+     "lights": ["red", "yellow", "green"],
      "answers": {"<task id>": {...form data...}}, "messages": {"<after task id>":
      {"name": "...", "payload": {...}}}}
 
 A task without an answer gets values generated from its form, so a diagram change never breaks
-the demo; it only makes the walk stop earlier."""
+the demo; it only makes the walk stop earlier.
+
+`lights` (default: all green) says which light the open task of each case shows: a yellow or red
+case is started and walked earlier, on the engine clock set back just far enough for its open
+task's time limit to be nearly used up (yellow) or passed (red); the clock is then put back and
+the due ladder rungs (and timers) run as the scheduler would run them. The green cases are
+walked first, at the current time; they tell which task is open at each stage and its limits."""
 
 from __future__ import annotations
 
 import json
 import logging
+from datetime import datetime, timedelta
 from typing import Any
 
 from jsonschema import Draft202012Validator
 from sqlalchemy import select
 
 from engine.db.tables import Instance
+from engine.domain.sla import ClockState, YellowRule, deadline, most_urgent, parse_limit, state_at
 from engine.errors import LandflowError
 from engine.services.actor import SYSTEM
 from engine.services.container import Landflow
 
 log = logging.getLogger(__name__)
 MAX_STEPS = 60
+MAX_AGE_DAYS = 400
+RED_MARGIN_DAYS = 7  # a red case is a week overdue, so the ladder's later 督办 shows too
+LIGHT_STATES = {"green": ClockState.NORMAL, "yellow": ClockState.YELLOW, "red": ClockState.RED}
+Path = dict[int, list[dict[str, Any]]]  # steps done -> the clocks of the first open task
 
 
 def start_demo_cases(lf: Landflow) -> dict[str, list[dict[str, Any]]]:
     scripts = sorted((lf.settings.processes_dir / "demo").glob("*.json"))
     started: dict[str, list[dict[str, Any]]] = {}
+    aged = False
     for path in scripts:
         script = json.loads(path.read_text(encoding="utf-8"))
         process_id = path.stem
-        for number, stage in enumerate(script.get("stages", [0, 2, 5]), start=1):
+        stages = script.get("stages", [0, 2, 5])
+        lights = script.get("lights") or ["green"] * len(stages)
+        cases = list(enumerate(zip(stages, lights, strict=True), start=1))
+        # green first: their walks record the open task at every stage for the aged ones
+        cases.sort(key=lambda item: item[1][1] != "green")
+        seen: Path = {}
+        done_by_number: dict[int, dict[str, Any]] = {}
+        for number, (stage, light) in cases:
             key = f"DEMO-{process_id}-{number}"
             if _exists(lf, process_id, key):
                 continue
-            try:
-                case = lf.instances.start(
-                    SYSTEM, process_id, script["region"], key, script.get("start_data", {})
-                )
-            except LandflowError as exc:
-                log.warning("demo case %s not started: %s", key, exc.message)
-                continue
-            done = _walk(lf, case["id"], script, stage)
-            started.setdefault(process_id, []).append({"business_key": key, "steps": done})
+            moment = None if light == "green" else _walk_time(lf, seen.get(stage), light)
+            with _clock_at(lf, moment):
+                try:
+                    case = lf.instances.start(
+                        SYSTEM, process_id, script["region"], key, script.get("start_data", {})
+                    )
+                except LandflowError as exc:
+                    log.warning("demo case %s not started: %s", key, exc.message)
+                    continue
+                done = _walk(lf, case["id"], script, stage, seen, step_clock=moment is not None)
+            aged = aged or moment is not None
+            done_by_number[number] = {"business_key": key, "steps": done}
+        if done_by_number:
+            started[process_id] = [done_by_number[n] for n in sorted(done_by_number)]
+    if aged:
+        _run_due_jobs(lf)
     return started
 
 
-def _walk(lf: Landflow, case_id: str, script: dict[str, Any], stages: int) -> int:
+def _walk(
+    lf: Landflow,
+    case_id: str,
+    script: dict[str, Any],
+    stages: int,
+    seen: Path | None = None,
+    step_clock: bool = False,
+) -> int:
     answers = script.get("answers", {})
     messages = dict(script.get("messages", {}))
     done, last = 0, None
-    while done < min(stages, MAX_STEPS):
+    while True:
         case = lf.instances.get(SYSTEM, case_id)
-        open_tasks = [t for t in case["tasks"] if t["state"] == "open" and t["department"]]
+        open_tasks = sorted(
+            (t for t in case["tasks"] if t["state"] == "open" and t["department"]),
+            key=lambda t: (t["created_at"], t["name"]),
+        )
+        if seen is not None and open_tasks and done not in seen:
+            seen[done] = lf.sla.task_clocks(SYSTEM, open_tasks[0]["id"])["clocks"]
+        if done >= min(stages, MAX_STEPS):
+            return done
         if not open_tasks:
             message = messages.pop(last, None) if last else None
             if not message or not _deliver(lf, case_id, message):
@@ -68,8 +110,71 @@ def _walk(lf: Landflow, case_id: str, script: dict[str, Any], stages: int) -> in
         except LandflowError as exc:
             log.info("demo walk of %s stops at %s: %s", case_id, task["name"], exc.message)
             return done
+        if step_clock:  # a frozen clock: keep the order of the steps in their times
+            lf.clock.advance(timedelta(seconds=1))
         done, last = done + 1, task["name"]
-    return done
+
+
+def _walk_time(lf: Landflow, clocks: list[dict[str, Any]] | None, light: str) -> datetime | None:
+    """When to walk a case so that its open task shows `light` now: the latest day back from
+    today on which a task with these clocks, started then, shows that light now (for red, a
+    week before that)."""
+    wanted = LIGHT_STATES.get(light)
+    if not clocks or wanted is None:
+        log.warning("demo: no open task known for a %s case; it is walked now", light)
+        return None
+    now = lf.clock.now()
+    zone = lf.sla.zone
+    with lf.uow.read() as session:
+        calendar = lf.calendar.current_in(session)
+    for age in range(MAX_AGE_DAYS):
+        moment = now - timedelta(days=age)
+        states = [
+            state_at(
+                now,
+                deadline(
+                    calendar,
+                    moment.astimezone(zone).date(),
+                    parse_limit(c["limit"]),
+                    0,
+                    0,
+                    YellowRule.parse(c["yellow_rule"]),
+                    zone,
+                ),
+            )
+            for c in clocks
+        ]
+        if most_urgent(states) == wanted:
+            return moment - timedelta(days=RED_MARGIN_DAYS if light == "red" else 0)
+    log.warning("demo: no start day within %s days gives a %s light", MAX_AGE_DAYS, light)
+    return None
+
+
+class _clock_at:
+    """Set the engine clock to `moment` for a walk, then put it back as it was."""
+
+    def __init__(self, lf: Landflow, moment: datetime | None) -> None:
+        self.clock, self.moment = lf.clock, moment
+
+    def __enter__(self) -> None:
+        if self.moment is not None:
+            self.frozen = self.clock.frozen
+            self.saved = self.clock.now()
+            self.clock.set(self.moment)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.moment is not None:
+            if self.frozen:
+                self.clock.set(self.saved)
+            else:
+                self.clock.release()
+
+
+def _run_due_jobs(lf: Landflow) -> None:
+    """The aged cases' ladder rungs (and timers) that fell due, as the scheduler runs them."""
+    for _ in range(100):
+        if not lf.jobs.run_due():
+            return
 
 
 def _deliver(lf: Landflow, case_id: str, message: dict[str, Any]) -> bool:

@@ -153,21 +153,31 @@ def clock() -> SettableClock:
 
 
 @pytest.fixture
-def lf(database_url, clock) -> Iterator[Landflow]:
-    yield from _landflow(database_url, clock)
+def wall_clock() -> SettableClock:
+    """Wall time for sign-ins, separate from the engine clock that tests move."""
+    return SettableClock(START)
 
 
 @pytest.fixture
-def pg_lf(postgres_database, organisation_rows, clock) -> Iterator[Landflow]:
+def lf(database_url, clock, wall_clock) -> Iterator[Landflow]:
+    yield from _landflow(database_url, clock, wall_clock)
+
+
+@pytest.fixture
+def pg_lf(postgres_database, organisation_rows, clock, wall_clock) -> Iterator[Landflow]:
     _reset(postgres_database, organisation_rows)
-    yield from _landflow(postgres_database, clock)
+    yield from _landflow(postgres_database, clock, wall_clock)
 
 
 @pytest.fixture
-def product_lf(database_url, clock) -> Iterator[Landflow]:
+def product_lf(database_url, clock, wall_clock) -> Iterator[Landflow]:
     """Landflow with the product's own processes/ and forms/ (the five approval processes)."""
     yield from _landflow(
-        database_url, clock, processes_dir=PROJECT / "processes", forms_dir=PROJECT / "forms"
+        database_url,
+        clock,
+        wall_clock,
+        processes_dir=PROJECT / "processes",
+        forms_dir=PROJECT / "forms",
     )
 
 
@@ -175,8 +185,10 @@ VILLAGE = "330702101201"  # 古方村, 白龙桥镇, 婺城区, 金华市
 CLERK_DEPARTMENTS = ("applicant.330702101201", "zrzy.330702", "fgw.330702", "cz.330702")
 
 
-def _landflow(database_url: str, clock: SettableClock, **overrides) -> Iterator[Landflow]:
-    landflow = Landflow.build(make_settings(database_url, **overrides), clock)
+def _landflow(
+    database_url: str, clock: SettableClock, wall_clock: SettableClock, **overrides
+) -> Iterator[Landflow]:
+    landflow = Landflow.build(make_settings(database_url, **overrides), clock, wall_clock)
     landflow.start_up()
     yield landflow
     landflow.close()

@@ -12,10 +12,20 @@ from fastapi.staticfiles import StaticFiles
 from engine import scheduler
 from engine.services.container import Landflow
 from engine.settings import Settings
-from engine.web import pages
+from engine.web import admin_incidents, pages
 
 from . import errors
-from .routes import definitions, instances, messages, organisation, sla, system, tasks
+from .routes import (
+    definitions,
+    incidents,
+    instances,
+    messages,
+    organisation,
+    sla,
+    system,
+    tasks,
+    time_limits,
+)
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "web" / "static"
 
@@ -46,9 +56,20 @@ def create_app(
     )
     app.state.landflow = lf
     errors.install(app)
-    for module in (system, definitions, instances, tasks, messages, organisation, sla):
+    for module in (
+        system,
+        definitions,
+        instances,
+        tasks,
+        messages,
+        organisation,
+        sla,
+        time_limits,
+        incidents,
+    ):
         app.include_router(module.router)
     app.include_router(pages.router)
+    app.include_router(admin_incidents.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
 

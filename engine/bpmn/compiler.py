@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
@@ -17,11 +17,24 @@ from engine import expressions
 from engine.domain.sla import YellowRule, parse_limit
 from engine.errors import DefinitionInvalid, DefinitionProblem
 
-from . import serialization
+from . import collect, serialization
+from .joins import PARSER_OVERRIDES
+from .merge import merge_properties, rule_problems
+from .returns import declared_targets as returns_declared
 from .xml import NSMAP, SPIFF_NS, XmlRefused, id_at_line, line_of, parse_definition_xml
 
 DEFINITION_SUFFIXES = {".bpmn": "bpmn", ".dmn": "dmn"}
 _VALIDATOR: BpmnValidator | None = None
+
+
+class _Parser(SpiffBpmnParser):
+    """SpiffWorkflow's parser with joins that keep every branch's writes (joins.py)."""
+
+    OVERRIDE_PARSER_CLASSES: ClassVar[dict[str, Any]] = {
+        **SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
+        **PARSER_OVERRIDES,
+        **collect.PARSER_OVERRIDES,
+    }
 
 
 def _validator() -> BpmnValidator:
@@ -55,7 +68,7 @@ def compile_definitions(files: Mapping[str, bytes]) -> list[CompiledProcess]:
     trees, problems = _parse_all(files)
     if problems:
         raise DefinitionInvalid(problems)
-    parser = SpiffBpmnParser()
+    parser = _Parser()
     for name, tree in trees.items():
         try:
             if kind_of(name) == "dmn":
@@ -122,6 +135,9 @@ def _parse_all(files: Mapping[str, bytes]) -> tuple[dict[str, Any], list[Definit
                 if found
                 else _reference_problems(tree, name)
                 + _sla_problems(tree, name)
+                + _merge_problems(tree, name)
+                + collect.collect_problems(tree, name)
+                + _return_problems(tree, name)
                 + _expression_problems(tree, name)
             )
             if found:
@@ -210,6 +226,33 @@ def _sla_problems(tree, file_name: str) -> list[DefinitionProblem]:
     return problems
 
 
+_JOIN_TAGS = ("parallelGateway", "inclusiveGateway")
+
+
+def _merge_problems(tree, file_name: str) -> list[DefinitionProblem]:
+    """Merge rules (`merge`, `merge:<variable>`) belong on a joining parallel or inclusive
+    gateway and name known rules."""
+    problems = []
+    for process in tree.getroot().iterfind("bpmn:process", NSMAP):
+        incoming: dict[str, int] = {}
+        for flow in process.iter(f"{{{NSMAP['bpmn']}}}sequenceFlow"):
+            incoming[flow.get("targetRef")] = incoming.get(flow.get("targetRef"), 0) + 1
+        for element in process.iter():
+            if not isinstance(element.tag, str) or not element.get("id"):
+                continue
+            rules = merge_properties(_properties(element))
+            if not rules:
+                continue
+            if etree.QName(element).localname not in _JOIN_TAGS:
+                message = "merge rules belong on a parallel or inclusive gateway"
+                problems.append(_located(file_name, element, message))
+            elif incoming.get(element.get("id"), 0) < 2:
+                message = "merge rules need a joining gateway (two or more incoming flows)"
+                problems.append(_located(file_name, element, message))
+            problems.extend(_located(file_name, element, p) for p in rule_problems(rules))
+    return problems
+
+
 _EVAL_TAGS = (
     "conditionExpression",
     "timeDate",
@@ -247,6 +290,28 @@ def _expression_problems(tree, file_name: str) -> list[DefinitionProblem]:
                         line=element.sourceline,
                     )
                 )
+    return problems
+
+
+def _return_problems(tree, file_name: str) -> list[DefinitionProblem]:
+    """`return_to` names human tasks of the same process (退回 goes to an earlier step)."""
+    human = {f"{{{NSMAP['bpmn']}}}{kind}" for kind in ("userTask", "manualTask")}
+    problems = []
+    for process in tree.getroot().iterfind("bpmn:process", NSMAP):
+        tasks = {e.get("id") for e in process.iter() if e.tag in human}
+        for element in process.iter():
+            if not isinstance(element.tag, str):
+                continue
+            for target in returns_declared(_properties(element)):
+                if target not in tasks:
+                    problems.append(
+                        _located(
+                            file_name,
+                            element,
+                            f"return_to '{target}' names no user task of process "
+                            f"'{process.get('id')}'",
+                        )
+                    )
     return problems
 
 

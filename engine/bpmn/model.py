@@ -21,6 +21,7 @@ class ReadyTask:
     item: Any = None  # the current element of a multi-instance task, if any
     explicit_dept_type: str | None = None  # chosen by the diagram's data, not the lane
     explicit_department: str | None = None
+    return_targets: tuple[dict[str, str], ...] = ()  # earlier steps it may return (退回) to
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ import copy
 from collections.abc import Callable, Iterator, Mapping
 from functools import lru_cache
 from typing import Any
+from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
@@ -15,22 +16,31 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
     TimerEventDefinition,
 )
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import EventBasedGateway
+from SpiffWorkflow.bpmn.specs.mixins.exclusive_gateway import ExclusiveGateway
+from SpiffWorkflow.bpmn.specs.mixins.inclusive_gateway import InclusiveGateway
+from SpiffWorkflow.bpmn.specs.mixins.parallel_gateway import ParallelGateway
 from SpiffWorkflow.bpmn.util.task import BpmnTaskIterator
-from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
 
 from engine import expressions
 from engine.clock import Clock
 
-from . import serialization, timekeeping
+from . import case_data, returns, serialization, timekeeping
+from .failures import StepFailure, failure_of
 from .model import InstanceStatus, LoadedSpec, PendingTimer, ReadyTask
 from .scripting import RestrictedScriptEngine
 
-_FRONTIER = TaskState.READY | TaskState.WAITING | TaskState.STARTED
+_GATEWAYS = (ExclusiveGateway, InclusiveGateway, ParallelGateway, EventBasedGateway)
 
 
 class TaskNotReady(Exception):
     pass
+
+
+class StepNotSkippable(Exception):
+    """A gateway decides where the case goes: it can be retried, not skipped."""
 
 
 class ProcessRuntime:
@@ -86,18 +96,23 @@ class Execution:
     def __init__(self, workflow: BpmnWorkflow, clock: Clock) -> None:
         self.workflow = workflow
         self.clock = clock
-        self.error: str | None = None
+        self.failure: StepFailure | None = None
+
+    @property
+    def error(self) -> str | None:
+        return self.failure.detail if self.failure else None
 
     # ---- commands -------------------------------------------------------------------------
     def advance(self) -> None:
-        """Run engine steps until only human tasks and events remain, or a step fails."""
+        """Run engine steps until only human tasks and events remain, or a step fails: then
+        the failure is kept and the case stays exactly as it failed."""
         with timekeeping.running_on(self.clock):
             try:
                 self.workflow.refresh_timers()
                 self.workflow.do_engine_steps()
-                self.error = None
-            except (SpiffWorkflowException, expressions.ExpressionError) as exc:
-                self.error = _describe(exc)
+                self.failure = None
+            except Exception as exc:  # every engine failure becomes an incident, never a crash
+                self.failure = failure_of(exc, self._failed_step(exc))
 
     def complete(self, task_id: str, data: Mapping[str, Any]) -> None:
         task = self._ready_human_task(task_id)
@@ -105,9 +120,44 @@ class Execution:
             task.data.update(copy.deepcopy(dict(data)))
             try:
                 task.run()
-            except (SpiffWorkflowException, expressions.ExpressionError) as exc:
-                self.error = _describe(exc)
+            except Exception as exc:
+                self.failure = failure_of(exc, self._failed_step(exc) or task)
                 return
+        self.advance()
+
+    def return_to(self, task_id: str, element_id: str) -> str:
+        """退回: reopen the earlier step `element_id` from the ready human task `task_id`;
+        the id of the reopened step's new task. LookupError if the diagram does not allow it."""
+        task = self._ready_human_task(task_id)
+        with timekeeping.running_on(self.clock):
+            reopened = returns.reopen(self.workflow, task, element_id)
+        self.advance()
+        return reopened
+
+    def retry(self, step_id: str | None, corrections: Mapping[str, Any]) -> None:
+        """Run a failed step again, after merging `corrections` into its data. Without a known
+        step (a failure outside any task) the engine simply advances again."""
+        step = self._step(step_id) if step_id else None
+        with timekeeping.running_on(self.clock):
+            if step is not None:
+                step.data.update(copy.deepcopy(dict(corrections)))
+                if step.has_state(TaskState.ERROR):
+                    step._set_state(TaskState.READY)
+        if step is not None and step.task_spec.manual and step.has_state(TaskState.READY):
+            self.failure = None
+            return
+        self.advance()
+
+    def skip(self, step_id: str) -> None:
+        """Mark a failed step done without running it, and go on from there."""
+        step = self._step(step_id)
+        if isinstance(step.task_spec, _GATEWAYS) or step.task_spec.manual:
+            raise StepNotSkippable(step_id)
+        if not step.has_state(TaskState.ERROR | TaskState.READY):
+            raise TaskNotReady(step_id)
+        with timekeeping.running_on(self.clock):
+            step._set_state(TaskState.READY)
+            step.complete()
         self.advance()
 
     def deliver_message(self, name: str, payload: Any) -> bool:
@@ -129,7 +179,7 @@ class Execution:
     # ---- queries --------------------------------------------------------------------------
     @property
     def status(self) -> str:
-        if self.error or self._tasks(TaskState.ERROR):
+        if self.failure or self._failed_tasks():
             return InstanceStatus.ERROR
         if self.workflow.completed:
             return InstanceStatus.COMPLETED
@@ -163,20 +213,7 @@ class Execution:
     def data(self) -> dict[str, Any]:
         """The case data as it stands: the end data once complete, else what has flowed to the
         tasks the case waits at (merged in the order they were reached)."""
-        if self.workflow.completed:
-            return dict(self.workflow.data)
-        merged = dict(self.workflow.task_tree.data)
-        if self.workflow.last_task is not None:
-            merged.update(self.workflow.last_task.data)
-        frontier = [
-            t for t in self.workflow.get_tasks(state=_FRONTIER) if t.workflow is self.workflow
-        ]
-        for task in sorted(frontier, key=lambda t: t.last_state_change):
-            merged.update(task.data)
-            item = getattr(task.task_spec, "input_item", None)
-            if item is not None:  # a running multi-instance task: its loop item is not case data
-                merged.pop(item.bpmn_id, None)
-        return merged
+        return case_data.frontier_data(self.workflow)
 
     def dump(self) -> str:
         return serialization.dump_state(self.workflow)
@@ -202,6 +239,44 @@ class Execution:
                 return task
         raise TaskNotReady(task_id)
 
+    def failed_step_ids(self) -> list[str]:
+        return [str(t.id) for t in self._failed_tasks()]
+
+    def _failed_tasks(self) -> list[Any]:
+        """Failed tasks anywhere, also below a running multi-instance or sub-process (a state
+        filter alone does not descend below unfinished tasks)."""
+        return [
+            t for t in BpmnTaskIterator(self.workflow.task_tree) if t.has_state(TaskState.ERROR)
+        ]
+
+    def _step(self, step_id: str) -> Any:
+        try:
+            step = self.workflow.get_task_from_id(UUID(step_id))
+        except (ValueError, KeyError, TaskNotFoundException):
+            step = None
+        if step is None or step.has_state(TaskState.COMPLETED | TaskState.CANCELLED):
+            raise TaskNotReady(step_id)
+        return step
+
+    def _failed_step(self, exc: BaseException) -> Any | None:
+        step = getattr(exc, "task", None)
+        if step is not None:
+            return step
+        failed = self._failed_tasks()
+        return failed[-1] if failed else None
+
+    def called_data(self) -> list[dict[str, Any]]:
+        """Every running call activity (nested ones too, outermost first) with the called
+        process's data as it stands: {"element_id", "name", "process_id", "data"}."""
+        return case_data.running_calls(self.workflow)
+
+    def form_keys(self, process_id: str) -> list[str]:
+        """The forms used by the tasks of this case's process or of a process it calls."""
+        spec = self.workflow.subprocess_specs.get(process_id)
+        if spec is None and process_id == self.workflow.spec.name:
+            spec = self.workflow.spec
+        return case_data.form_keys(spec) if spec is not None else []
+
 
 def _ready_task(task: Any) -> ReadyTask:
     spec = task.task_spec
@@ -226,6 +301,7 @@ def _ready_task(task: Any) -> ReadyTask:
         explicit_department=_explicit(
             properties, task.data, item, "departments_from", "department_from"
         ),
+        return_targets=tuple(returns.available_targets(task)),
     )
 
 
@@ -245,16 +321,3 @@ def _is_instance_of_multi(task: Any) -> bool:
     """A child of a multi-instance task: its data holds the loop item, not case data."""
     parent = task.parent
     return parent is not None and getattr(parent.task_spec, "input_item", None) is not None
-
-
-def _describe(exc: Exception) -> str:
-    parts = [str(exc).strip() or exc.__class__.__name__]
-    task_spec = getattr(getattr(exc, "task", None), "task_spec", None)
-    if task_spec is not None:
-        parts.append(f"at '{task_spec.bpmn_id or task_spec.name}'")
-    notes = getattr(exc, "notes", None) or getattr(exc, "__notes__", None) or []
-    parts.extend(str(n) for n in notes)
-    cause = exc.__cause__ or exc.__context__
-    if cause is not None and str(cause) not in parts[0]:
-        parts.append(f"({cause})")
-    return " ".join(parts)

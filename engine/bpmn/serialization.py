@@ -12,6 +12,9 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.bpmn.specs import BpmnProcessSpec
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
+from .collect import SERIALIZER_CONVERTERS as COLLECTING_CONVERTERS
+from .joins import SERIALIZER_CONVERTERS
+
 
 class _SpeclessWorkflowConverter(BpmnWorkflowConverter):
     """Instance state refers to its version's spec instead of embedding a copy of it."""
@@ -37,6 +40,8 @@ class _SpeclessWorkflowConverter(BpmnWorkflowConverter):
 def _build_registry():
     config = dict(SPIFF_CONFIG)
     config[BpmnWorkflow] = _SpeclessWorkflowConverter
+    config.update(SERIALIZER_CONVERTERS)
+    config.update(COLLECTING_CONVERTERS)
     return BpmnWorkflowSerializer.configure(config)
 
 

@@ -186,6 +186,9 @@ class HumanTask(Base):
     completed_by: Mapped[str | None] = mapped_column(String(80))
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sla_state: Mapped[str | None] = mapped_column(String(20))
+    # set when the step was reopened by a return (退回): from where, by whom, why
+    returned: Mapped[dict[str, Any] | None] = mapped_column(JsonDocument)
+    return_targets: Mapped[list[Any] | None] = mapped_column(JsonDocument)
 
 
 class HistoryEntry(Base):
@@ -303,6 +306,10 @@ class SlaClock(Base):
     yellow_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     problem: Mapped[str | None] = mapped_column(String(400))
+    # the due date reaches a year without official calendar data (暂定)
+    provisional: Mapped[bool] = mapped_column(default=False)
+    # the longest extension allowed (行政许可法 §42 for statutory clocks); None: no legal figure
+    max_extension: Mapped[int | None] = mapped_column(Integer)
 
 
 class SlaSuspension(Base):
@@ -375,3 +382,63 @@ class AdminAlert(Base):
     message: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Incident(Base):
+    """A step that failed: the case stays exactly as it failed until an admin retries the step
+    (after correcting data) or cancels it (Camunda's incident model)."""
+
+    __tablename__ = "incidents"
+    __table_args__ = (
+        Index("ix_incidents_status_process", "status", "process_id"),
+        Index("ix_incidents_instance", "instance_id", "status"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance_id: Mapped[str] = mapped_column(String(36))  # kept when a case is deleted
+    process_id: Mapped[str] = mapped_column(String(120))
+    step_id: Mapped[str | None] = mapped_column(String(36))  # the failed engine step
+    element_id: Mapped[str | None] = mapped_column(String(120))
+    element_name: Mapped[str | None] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(20))
+    message: Mapped[str] = mapped_column(Text)  # for the clerk, Chinese
+    detail: Mapped[str] = mapped_column(Text)  # for admins, technical
+    status: Mapped[str] = mapped_column(String(12))  # open | resolved | cancelled
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_by: Mapped[str | None] = mapped_column(String(80))
+    resolution: Mapped[str | None] = mapped_column(String(20))  # retried | step_cancelled
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class TimeLimitRule(Base):
+    """A time limit as data: for a process's task ('*': the whole case), in the regions under a
+    GB/T 2260 prefix ('': everywhere), of one kind (statutory | committed | overall)."""
+
+    __tablename__ = "time_limit_rules"
+    __table_args__ = (UniqueConstraint("process_id", "task_spec", "region_prefix", "kind"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    process_id: Mapped[str] = mapped_column(String(120))
+    task_spec: Mapped[str] = mapped_column(String(120))
+    region_prefix: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(12))
+    limit_text: Mapped[str] = mapped_column(String(10))
+    yellow_rule: Mapped[str | None] = mapped_column(String(10))
+    max_extension: Mapped[int | None] = mapped_column(Integer)
+    basis: Mapped[str | None] = mapped_column(String(300))
+    updated_by: Mapped[str] = mapped_column(String(80))  # "file": as seeded from the file
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class LegalAcceptance(Base):
+    """A case accepted by law (行政许可法 §32): no 补正 was notified within 5 working days of
+    receiving the application, so it counts as accepted from the day it was received."""
+
+    __tablename__ = "legal_acceptances"
+    instance_id: Mapped[str] = mapped_column(
+        ForeignKey("instances.id", ondelete="CASCADE"), primary_key=True
+    )
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    received_on: Mapped[date] = mapped_column(Date)
+    notice_deadline: Mapped[date] = mapped_column(Date)
+    accepted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    basis: Mapped[str] = mapped_column(String(300))

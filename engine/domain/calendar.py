@@ -2,13 +2,22 @@
 
 Statutory periods (行政许可法 §82) count working days; calendar-day periods do not count the
 start day and move to the next working day when they end on a day off (民法典 §201, §203).
-A year without official data is an error, never a weekends-only guess."""
+
+A year without official data is never silently guessed: the strict calendar raises
+CalendarMissing. The engine uses the *provisional* variant instead, which counts such a year
+with weekends plus the estimated public holidays (no make-up days are known in advance) and
+notes the year, so every result that relied on it can be marked 暂定 and recomputed when the
+State Council notice is imported."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+import dataclasses
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
+from functools import lru_cache
+
+Estimate = Callable[[int], frozenset[date]]
 
 
 class CalendarMissing(LookupError):
@@ -25,6 +34,9 @@ class WorkCalendar:
     holidays: frozenset[date]
     makeup_workdays: frozenset[date]
     covered_years: frozenset[int]
+    # provisional mode: holidays of a year without official data, and the years it was used for
+    estimate: Estimate | None = field(default=None, compare=False)
+    touched: set[int] | None = field(default=None, compare=False, hash=False)
 
     @classmethod
     def build(
@@ -32,9 +44,26 @@ class WorkCalendar:
     ) -> WorkCalendar:
         return cls(frozenset(holidays), frozenset(makeup_workdays), frozenset(covered_years))
 
+    def provisional(self, estimate: Estimate, touched: set[int] | None = None) -> WorkCalendar:
+        """This calendar, counting years without official data on estimated holidays; each such
+        year used is added to `touched`."""
+        return dataclasses.replace(self, estimate=estimate, touched=touched)
+
+    def is_official(self, year: int) -> bool:
+        return year in self.covered_years
+
+    def uncovered_years(self, start: date, end: date) -> frozenset[int]:
+        """Years without official data among the days in (start, end]."""
+        first = (start + timedelta(days=1)).year
+        return frozenset(y for y in range(first, end.year + 1) if y not in self.covered_years)
+
     def is_workday(self, day: date) -> bool:
         if day.year not in self.covered_years:
-            raise CalendarMissing(day.year)
+            if self.estimate is None:
+                raise CalendarMissing(day.year)
+            if self.touched is not None:
+                self.touched.add(day.year)
+            return day.weekday() < 5 and day not in self.estimate(day.year)
         if day in self.makeup_workdays:
             return True
         return day.weekday() < 5 and day not in self.holidays
@@ -73,6 +102,15 @@ class WorkCalendar:
 def end_of_day(day: date, zone: tzinfo) -> datetime:
     """A period's last day ends at 24:00 (民法典 §203); expressed as 23:59:59 local time."""
     return datetime.combine(day, time(23, 59, 59), zone)
+
+
+@lru_cache(maxsize=64)
+def estimated_holidays(year: int) -> frozenset[date]:
+    """The public holidays the `holidays` package estimates for a year (its rules, not the
+    State Council notice: no 调休 make-up workdays, and the days off may differ)."""
+    import holidays
+
+    return frozenset(holidays.China(years=year))
 
 
 def package_calendar() -> WorkCalendar:

@@ -1,6 +1,10 @@
 """Working-day functions for diagrams: `workdays(n[, start])`, `days(n[, start])`,
 `is_workday(day)` and a local `today()`. They return ISO datetimes at 24:00 (23:59:59) local
-time of the period's last day, ready for a timer's timeDate."""
+time of the period's last day, ready for a timer's timeDate.
+
+The engine hands them the provisional calendar (CalendarService.current()): a year without the
+State Council notice counts on the estimated holidays, so they never fail for a missing year
+(the year is noted for the admin alert)."""
 
 from __future__ import annotations
 

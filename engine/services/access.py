@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy import Select, false, or_, select
 from sqlalchemy.orm import Session
 
-from engine.db.tables import HumanTask, Instance, Region
+from engine.db.tables import HumanTask, Incident, Instance, Region
 from engine.db.types import path_prefix
 from engine.errors import Conflict, NotFound, PermissionDenied
 
@@ -104,7 +104,20 @@ class Access:
             raise PermissionDenied("you may watch this task but not act on it")
         if task.state != "open":
             raise Conflict(f"the task is {task.state}")
+        self.check_no_incident(session, task.instance_id)
         return task
+
+    def check_no_incident(self, session: Session, instance_id: str) -> None:
+        """While a step of the case has failed, the case stays exactly as it failed: nothing
+        but an administrator's retry or cancel moves it."""
+        message = session.scalar(
+            select(Incident.message)
+            .where(Incident.instance_id == instance_id, Incident.status == "open")
+            .order_by(Incident.id)
+            .limit(1)
+        )
+        if message is not None:
+            raise Conflict(f"此办件有待管理员处理的异常，处理前不能办理。{message}")
 
     def acting_for(self, actor: Actor, task: HumanTask) -> str | None:
         """Whose behalf an action is on, when the actor stands in for someone absent: the

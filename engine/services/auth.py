@@ -11,7 +11,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
 
-from engine.clock import Clock
+from engine.clock import Clock, SystemClock
 from engine.db.tables import AuthToken, User
 from engine.errors import AuthenticationRequired, Conflict, FieldError, ValidationFailed
 
@@ -30,10 +30,18 @@ def _token_digest(token: str) -> str:
 
 class AuthService:
     def __init__(
-        self, uow: UnitOfWork, clock: Clock, token_ttl: timedelta, access: Access, zone: tzinfo
+        self,
+        uow: UnitOfWork,
+        clock: Clock,
+        token_ttl: timedelta,
+        access: Access,
+        zone: tzinfo,
+        wall: Clock | None = None,
     ) -> None:
         self.uow = uow
         self.clock = clock
+        # Sign-ins live on wall time: moving the engine's test clock must not sign anyone out.
+        self.wall = wall or SystemClock()
         self.token_ttl = token_ttl
         self.access = access
         self.zone = zone
@@ -99,7 +107,7 @@ class AuthService:
                 raise AuthenticationRequired("wrong username or password")
             if not _verify(user.password_hash, password):
                 raise AuthenticationRequired("wrong username or password")
-            now = self.clock.now()
+            now = self.wall.now()
             token = secrets.token_urlsafe(32)
             session.execute(delete(AuthToken).where(AuthToken.expires_at < now))
             session.add(
@@ -131,11 +139,7 @@ class AuthService:
                 .join(User, User.id == AuthToken.user_id)
                 .where(AuthToken.token_hash == _token_digest(token))
             ).first()
-            if (
-                row is None
-                or row.AuthToken.expires_at <= self.clock.now()
-                or not row.User.is_active
-            ):
+            if row is None or row.AuthToken.expires_at <= self.wall.now() or not row.User.is_active:
                 raise AuthenticationRequired("the sign-in has expired or is not valid")
             return load_actor(session, row.User, self.today())
 

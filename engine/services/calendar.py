@@ -1,6 +1,9 @@
 """The working-day calendar as data: seeded from the `chinese-calendar` package, importable from
 the State Council notice (CSV or JSON), editable day by day, with a change history. Every
-change re-computes the running SLA clocks."""
+change re-computes the open SLA clocks.
+
+The calendar handed out is provisional: a year without official data counts on the estimated
+holidays of the `holidays` package, and each such year used raises one admin alert."""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ import json
 import threading
 import time
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select
@@ -18,16 +21,17 @@ from sqlalchemy.orm import Session
 
 from engine.clock import Clock
 from engine.db.tables import AdminAlert, CalendarChange, CalendarDay, CalendarYear
-from engine.domain.calendar import WorkCalendar
+from engine.domain.calendar import WorkCalendar, estimated_holidays
 from engine.errors import FieldError, ValidationFailed
 
 from .access import Access
 from .actor import Actor
+from .sla_outbox import admins, notify
 from .uow import UnitOfWork
 
 CACHE_SECONDS = 5.0
 KINDS = ("holiday", "workday")
-ChangeListener = Callable[[Session], None]
+ChangeListener = Callable[[Session, Actor], None]
 
 
 class CalendarService:
@@ -40,8 +44,21 @@ class CalendarService:
         self._cached: WorkCalendar | None = None
         self._version: tuple[int, int] | None = None
         self._checked = 0.0
+        self._provisional_years: set[int] = set()  # years counted on estimates since start
 
     # ---- the calendar in use ---------------------------------------------------------------
+    def current_in(self, session: Session) -> WorkCalendar:
+        """The calendar as the command's own transaction sees it (cached while unchanged)."""
+        with self._lock:
+            if self._cached is not None and time.monotonic() - self._checked < CACHE_SECONDS:
+                return self._cached
+        version = _version(session)
+        with self._lock:
+            if self._cached is None or version != self._version:
+                self._cached, self._version = self._provisional(_load(session)), version
+            self._checked = time.monotonic()
+            return self._cached
+
     def current(self) -> WorkCalendar:
         """The calendar, cached; re-read when another process changed it (checked every few
         seconds) or when this process did."""
@@ -51,13 +68,60 @@ class CalendarService:
             with self.uow.read() as session:
                 version = _version(session)
                 if self._cached is None or version != self._version:
-                    self._cached, self._version = _load(session), version
+                    self._cached, self._version = self._provisional(_load(session)), version
             self._checked = time.monotonic()
             return self._cached
 
     def invalidate(self) -> None:
         with self._lock:
             self._cached, self._checked = None, 0.0
+
+    def alert_provisional_years(self, session: Session, now: datetime) -> list[int]:
+        """One admin alert per year that a deadline or a diagram function counted on estimated
+        holidays; returns the years newly alerted. Runs inside the caller's command."""
+        calendar = self.current_in(session)
+        years = sorted(y for y in self._provisional_years if not calendar.is_official(y))
+        if not years:
+            return []
+        keys = {f"calendar_missing:{y}": y for y in years}
+        known = {
+            a.key: a for a in session.scalars(select(AdminAlert).where(AdminAlert.key.in_(keys)))
+        }
+        raised = []
+        for key, year in keys.items():
+            alert = known.get(key)
+            if alert is not None and alert.resolved_at is None:
+                continue
+            message = (
+                f"{year} 年尚无国务院办公厅放假安排：跨入该年度的期限暂按周末和估计的法定节假日"
+                f"计算（暂定）。请在通知发布后导入 {year} 年放假安排，系统将重新计算相关期限。"
+            )
+            if alert is None:
+                session.add(AdminAlert(key=key, message=message, created_at=now))
+            else:
+                alert.message, alert.created_at, alert.resolved_at = message, now, None
+            for admin in admins(session):
+                notify(session, admin, "calendar_missing", None, {"year": year}, now)
+            raised.append(year)
+        return raised
+
+    def alerts(self, actor: Actor) -> list[dict[str, Any]]:
+        """Admin alerts, newest first (e.g. a year without the State Council notice)."""
+        self.access.require_admin(actor)
+        with self.uow.read() as session:
+            rows = session.scalars(select(AdminAlert).order_by(AdminAlert.id.desc()).limit(200))
+            return [
+                {
+                    "key": a.key,
+                    "message": a.message,
+                    "created_at": _iso(a.created_at),
+                    "resolved_at": _iso(a.resolved_at),
+                }
+                for a in rows
+            ]
+
+    def _provisional(self, calendar: WorkCalendar) -> WorkCalendar:
+        return calendar.provisional(estimated_holidays, self._provisional_years)
 
     # ---- administration ---------------------------------------------------------------------
     def seed_from_package(self) -> int:
@@ -124,7 +188,8 @@ class CalendarService:
                 )
             )
             resolved = _resolve_alerts(session, year, now)
-            self._changed(session)
+            self._provisional_years.discard(year)
+            self._changed(session, actor)
         return {"year": year, "days": len(entries), "resolved_alerts": resolved}
 
     def set_day(self, actor: Actor, day: date, kind: str | None, name: str = "") -> dict:
@@ -159,18 +224,24 @@ class CalendarService:
                     },
                 )
             )
-            self._changed(session)
+            self._changed(session, actor)
         return {"day": day.isoformat(), "kind": kind, "name": name}
 
     def year(self, year: int) -> dict[str, Any]:
         with self.uow.read() as session:
             known = session.get(CalendarYear, year)
-            return {
+            view = {
                 "year": year,
                 "covered": known is not None,
                 "source": known.source if known else None,
                 "days": _year_days(session, year),
             }
+        if known is None and 1990 <= year <= 2100:
+            # what deadlines into this year count on until the notice is imported (暂定)
+            view["provisional_holidays"] = [
+                d.isoformat() for d in sorted(estimated_holidays(year)) if d.weekday() < 5
+            ]
+        return view
 
     def years(self) -> list[dict[str, Any]]:
         with self.uow.read() as session:
@@ -190,14 +261,15 @@ class CalendarService:
                 for r in rows
             ]
 
-    def _changed(self, session: Session) -> None:
+    def _changed(self, session: Session, actor: Actor) -> None:
         session.flush()
         self.invalidate()
-        calendar = _load(session)
+        calendar = self._provisional(_load(session))
         with self._lock:
-            self._cached, self._checked = calendar, time.monotonic()
+            self._cached, self._version = calendar, _version(session)
+            self._checked = time.monotonic()
         for listener in self.listeners:
-            listener(session)
+            listener(session, actor)
 
 
 def parse_notice(text: str, fmt: str) -> tuple[int, list[tuple[date, str, str]]]:
@@ -289,3 +361,7 @@ def _resolve_alerts(session: Session, year: int, now) -> int:
 
 def _name(holiday: Any) -> str:
     return getattr(holiday, "value", None) or str(holiday)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).isoformat() if value else None

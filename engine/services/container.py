@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from engine import expressions
 from engine.bpmn import ProcessRuntime
-from engine.clock import SettableClock
+from engine.clock import Clock, SettableClock
 from engine.db.connection import make_engine
 from engine.db.migrate import upgrade
 from engine.expressions.calendar_functions import calendar_functions
@@ -21,12 +21,14 @@ from .calendar import CalendarService
 from .definitions import DefinitionService
 from .forms import FormRegistry
 from .inbox import InboxService
+from .incidents import IncidentService
 from .instances import InstanceService
 from .jobs import JobRunner
 from .messages import MessageService
 from .organisation import OrganisationService
 from .sla import SlaService
 from .tasks import TaskService
+from .time_limits import TIME_LIMITS_FILE, TimeLimitService
 from .uow import UnitOfWork
 
 
@@ -47,15 +49,24 @@ class Landflow:
     messages: MessageService
     jobs: JobRunner
     auth: AuthService
+    incidents: IncidentService
 
     @classmethod
-    def build(cls, settings: Settings, clock: SettableClock | None = None) -> Landflow:
+    def build(
+        cls,
+        settings: Settings,
+        clock: SettableClock | None = None,
+        wall_clock: Clock | None = None,
+    ) -> Landflow:
         clock = clock or SettableClock()
         uow = UnitOfWork(make_engine(settings.database_url, echo=settings.sql_echo))
         access = Access()
         zone = ZoneInfo(settings.timezone)
         calendar = CalendarService(uow, clock, access)
-        sla = SlaService(uow, clock, calendar, access, zone, settings.sla_yellow_default)
+        time_limits = TimeLimitService(uow, clock, access)
+        sla = SlaService(
+            uow, clock, calendar, access, zone, settings.sla_yellow_default, time_limits=time_limits
+        )
         runtime = ProcessRuntime(
             clock,
             settings.timezone,
@@ -81,7 +92,10 @@ class Landflow:
             organisation=OrganisationService(uow, clock, access),
             messages=MessageService(uow, clock, instances, access),
             jobs=JobRunner(uow, clock, instances, batch_size=settings.job_batch_size),
-            auth=AuthService(uow, clock, timedelta(hours=settings.token_ttl_hours), access, zone),
+            incidents=IncidentService(uow, clock, instances, access),
+            auth=AuthService(
+                uow, clock, timedelta(hours=settings.token_ttl_hours), access, zone, wall_clock
+            ),
         )
 
     def migrate(self) -> None:
@@ -92,6 +106,8 @@ class Landflow:
     def start_up(self) -> None:
         """Migrate, then deploy what processes/ holds (unchanged files are no new version)."""
         self.migrate()
+        self.forms.check_all()
+        self.sla.start_up(self.settings.processes_dir / TIME_LIMITS_FILE)
         if self.settings.deploy_on_startup and self.settings.processes_dir.is_dir():
             self.definitions.deploy_directory(self.settings.processes_dir, SYSTEM)
 

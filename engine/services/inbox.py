@@ -114,7 +114,9 @@ class InboxService:
         if where.state == "open":
             query = query.where(HumanTask.state == TaskState.OPEN)
         else:
-            query = query.where(HumanTask.state.in_([TaskState.DONE, TaskState.CANCELLED]))
+            query = query.where(
+                HumanTask.state.in_([TaskState.DONE, TaskState.RETURNED, TaskState.CANCELLED])
+            )
         if where.scope == "mine":
             query = query.where(HumanTask.assignee.in_(list(actor.principals())))
         elif where.scope == "queue":

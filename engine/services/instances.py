@@ -11,17 +11,26 @@ from sqlalchemy.orm import Session
 
 from engine.bpmn import Execution, InstanceStatus, ProcessRuntime
 from engine.clock import Clock
-from engine.db.tables import Comment, HistoryEntry, HumanTask, Instance, ProcessVersion, Region
+from engine.db.tables import (
+    Comment,
+    HistoryEntry,
+    HumanTask,
+    Incident,
+    Instance,
+    ProcessVersion,
+    Region,
+)
 from engine.errors import BadRequest, Conflict, FieldError, NotFound, ValidationFailed
 
 from .access import Access
 from .actor import Actor
+from .called_processes import called_processes
 from .definitions import DefinitionService
 from .forms import FormRegistry
 from .recorder import cancel_instance_jobs, record_execution, record_history
 from .sla import SlaService
 from .uow import UnitOfWork
-from .views import history_view, instance_view, task_view
+from .views import history_view, incident_view, instance_view, task_view
 
 _REGION = re.compile(r"^\d{6}(\d{3}(\d{3})?)?$")
 _DATA_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,119}$")
@@ -175,6 +184,13 @@ class InstanceService:
                 now,
             )
             cancel_instance_jobs(session, instance.id)
+            for incident in session.scalars(
+                select(Incident).where(
+                    Incident.instance_id == instance.id, Incident.status == "open"
+                )
+            ):
+                incident.status, incident.resolution = "cancelled", "case_terminated"
+                incident.resolved_at, incident.resolved_by = now, actor.username
             self.sla.stop_case_clocks(session, instance.id, now, completed=False)
             record_history(session, instance.id, now, actor, "instance_terminated", reason=reason)
             return self._view(session, instance)
@@ -213,12 +229,21 @@ class InstanceService:
             select(Comment).where(Comment.instance_id == instance.id).order_by(Comment.id)
         ).all()
         view = instance_view(instance)
+        view["incidents"] = [
+            incident_view(i, technical=False)
+            for i in session.scalars(
+                select(Incident)
+                .where(Incident.instance_id == instance.id, Incident.status == "open")
+                .order_by(Incident.id)
+            )
+        ]
         view["tasks"] = [task_view(t) for t in tasks]
         view["history"] = [history_view(h) for h in history]
         view["comments"] = [
             {"task_id": c.task_id, "author": c.author, "at": c.at.isoformat(), "text": c.text}
             for c in comments
         ]
+        view["called"] = called_processes(session, instance, self.restore, self.forms)
         return view
 
 

@@ -27,6 +27,7 @@ from .uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
+HELD = "held"
 JobHandler = Callable[[Session, Job], None]
 
 
@@ -99,6 +100,9 @@ class JobRunner:
         instance = session.get(Instance, job.instance_id)
         if instance is None or instance.status not in InstanceStatus.ACTIVE:
             session.delete(job)
+            return
+        if instance.status == InstanceStatus.ERROR:
+            job.status = HELD  # released when the incident is resolved and the case moves on
             return
         execution = self.instances.restore(session, instance)
         execution.fire_due_timers()

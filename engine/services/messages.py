@@ -60,6 +60,7 @@ class MessageService:
             if len(candidates) > 1:
                 raise Conflict(f"{len(candidates)} cases with {target} wait for message '{name}'")
             instance = candidates[0]
+            self.access.check_no_incident(session, instance.id)
             execution = self.instances.restore(session, instance)
             if not execution.deliver_message(name, payload):
                 raise NotFound(f"no case with {target} is waiting for message '{name}'")

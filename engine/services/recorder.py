@@ -9,8 +9,8 @@ from typing import Any, Protocol
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from engine.bpmn import Execution, InstanceStatus
-from engine.db.tables import HistoryEntry, HumanTask, Instance, Job, MessageWait
+from engine.bpmn import Execution, InstanceStatus, StepFailure
+from engine.db.tables import HistoryEntry, HumanTask, Incident, Instance, Job, MessageWait
 
 from .actor import Actor
 from .routing import route
@@ -21,7 +21,14 @@ TIMER_JOB = "timer"
 class TaskState:
     OPEN = "open"
     DONE = "done"
+    RETURNED = "returned"  # sent back (退回) to an earlier step
     CANCELLED = "cancelled"
+
+
+class IncidentStatus:
+    OPEN = "open"
+    RESOLVED = "resolved"
+    STEP_CANCELLED = "cancelled"
 
 
 def record_history(
@@ -83,8 +90,55 @@ def record_execution(
         instance.ended_at = now
         clocks.stop_case_clocks(session, instance.id, now, completed=True)
         record_history(session, instance.id, now, actor, "instance_completed")
-    if instance.status == InstanceStatus.ERROR and execution.error:
-        record_history(session, instance.id, now, actor, "instance_error", error=execution.error)
+    if execution.failure is not None:
+        open_incident(session, instance, execution.failure, actor, now)
+
+
+def open_incident(
+    session: Session, instance: Instance, failure: StepFailure, actor: Actor, now: datetime
+) -> Incident:
+    """The case stops where the step failed; one open incident per failed step."""
+    incident = session.scalar(
+        select(Incident).where(
+            Incident.instance_id == instance.id,
+            Incident.status == IncidentStatus.OPEN,
+            Incident.step_id == failure.step_id,
+        )
+    )
+    if incident is not None:
+        incident.message, incident.detail, incident.kind = (
+            failure.message,
+            failure.detail,
+            failure.kind,
+        )
+        return incident
+    incident = Incident(
+        instance_id=instance.id,
+        process_id=instance.process_id,
+        step_id=failure.step_id,
+        element_id=failure.element_id,
+        element_name=failure.element_name,
+        kind=failure.kind,
+        message=failure.message,
+        detail=failure.detail,
+        status=IncidentStatus.OPEN,
+        created_at=now,
+        attempts=1,
+    )
+    session.add(incident)
+    session.flush()
+    record_history(
+        session,
+        instance.id,
+        now,
+        actor,
+        "incident_opened",
+        incident=incident.id,
+        element=failure.element_id,
+        element_name=failure.element_name,
+        message=failure.message,
+    )
+    return incident
 
 
 def _sync_tasks(
@@ -124,25 +178,31 @@ def _sync_tasks(
         if task.item is not None:
             properties["item"] = _jsonable(task.item)
         target, department = route(session, instance.region_path, lanes, task)
-        row = HumanTask(
-            id=task.id,
-            instance_id=instance.id,
-            process_id=task.process_id,
-            task_spec=task.spec_id,
-            title=task.title,
-            lane=task.lane,
-            state=TaskState.OPEN,
-            form_key=task.form_key,
-            properties=properties,
-            region=instance.region,
-            region_path=instance.region_path,
-            department=department,
-            route_dept_type=target.dept_type,
-            route_region=target.region,
-            route_problem=target.problem,
-            created_at=now,
+        row = session.get(HumanTask, task.id)
+        if row is None:
+            row = HumanTask(id=task.id, instance_id=instance.id)
+            session.add(row)
+        else:  # a failed step of this task was retried: the same task opens again
+            row.assignee = row.owner = row.delegation = None
+            row.claimed_at = row.completed_at = row.completed_by = None
+        row.process_id, row.task_spec, row.title, row.lane = (
+            task.process_id,
+            task.spec_id,
+            task.title,
+            task.lane,
         )
-        session.add(row)
+        row.state, row.form_key, row.properties = TaskState.OPEN, task.form_key, properties
+        row.region, row.region_path, row.department = (
+            instance.region,
+            instance.region_path,
+            department,
+        )
+        row.route_dept_type, row.route_region, row.route_problem = (
+            target.dept_type,
+            target.region,
+            target.problem,
+        )
+        row.created_at, row.return_targets = now, list(task.return_targets)
         session.flush()
         clocks.start_task_clocks(session, row, now)
         record_history(

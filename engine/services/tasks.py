@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from engine.bpmn import TaskNotReady
 from engine.clock import Clock
-from engine.db.tables import Comment, HumanTask, Instance, User
+from engine.db.tables import Comment, HistoryEntry, HumanTask, Instance, User
 from engine.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 
 from .access import Access
@@ -20,8 +21,6 @@ from .principals import load_actor
 from .recorder import TaskState, record_history
 from .uow import UnitOfWork
 from .views import instance_view, task_view
-
-DEFAULT_RETURN_VALUE = "退回修改"
 
 
 class TaskService:
@@ -162,38 +161,59 @@ class TaskService:
     def complete(self, actor: Actor, task_id: str, data: Any) -> dict[str, Any]:
         with self.uow.write() as session:
             task = self.access.open_task_to_act_on(session, actor, task_id)
-            if task.delegation == "pending":
-                raise Conflict(
-                    "the task is delegated: the delegate resolves it and the owner completes it"
-                )
-            if (
-                task.assignee is not None
-                and task.assignee not in actor.principals()
-                and not actor.is_admin
-            ):
-                raise Conflict(f"the task is claimed by {task.assignee}")
-            clean = self.forms.validate(task.form_key, data)
+            self._check_may_finish(actor, task)
+            case = session.get(Instance, task.instance_id).data
+            clean = self.forms.validate(task.form_key, data, case)
             return self._finish(session, actor, task, clean, "task_completed")
 
-    def return_task(self, actor: Actor, task_id: str, reason: str) -> dict[str, Any]:
-        """退回: complete the task with the diagram's return decision, which loops back to the
-        step named by the task's `return_to` property."""
+    def return_task(
+        self, actor: Actor, task_id: str, reason: str, target: str | None = None
+    ) -> dict[str, Any]:
+        """退回: send the case back to an earlier step the diagram allows (the task's
+        `return_to`). The earlier step opens again with what was submitted there as a draft;
+        who returned it, why and from where is recorded on the case and on the reopened step."""
         if not isinstance(reason, str) or not reason.strip():
             raise ValidationFailed("请填写退回理由", [FieldError("reason", "退回理由不能为空")])
         with self.uow.write() as session:
             task = self.access.open_task_to_act_on(session, actor, task_id)
-            target = task.properties.get("return_to")
-            if not target:
-                raise Conflict("this step cannot be returned: the diagram models no return from it")
-            if (
-                task.assignee is not None
-                and task.assignee not in actor.principals()
-                and not actor.is_admin
-            ):
-                raise Conflict(f"the task is claimed by {task.assignee}")
-            value = task.properties.get("return_value", DEFAULT_RETURN_VALUE)
-            data = {"decision": value, "return_reason": reason.strip()}
-            return self._finish(session, actor, task, data, "task_returned", to=target)
+            self._check_may_finish(actor, task)
+            chosen = _return_target(task, target)
+            instance = session.get(Instance, task.instance_id)
+            execution = self.instances.restore(session, instance)
+            try:
+                reopened_id = execution.return_to(task.id, chosen["id"])
+            except TaskNotReady:
+                raise Conflict("该环节已办理或已变化，请刷新后重试") from None
+            except LookupError:
+                raise ValidationFailed(
+                    "无法退回", [FieldError("target", f"不能退回到“{chosen['name']}”")]
+                ) from None
+            now = self.clock.now()
+            self._close(session, actor, task, TaskState.RETURNED, now)
+            record_history(
+                session,
+                instance.id,
+                now,
+                actor,
+                "task_returned",
+                task_id=task.id,
+                on_behalf_of=self.access.acting_for(actor, task),
+                task=task.task_spec,
+                title=task.title,
+                to=chosen["id"],
+                to_name=chosen["name"],
+                reason=reason.strip(),
+            )
+            self.instances.save(session, instance, execution, actor)
+            session.flush()
+            reopened = session.get(HumanTask, reopened_id)
+            if reopened is not None and reopened.state == TaskState.OPEN:
+                self._mark_returned(session, task, reopened, actor, reason.strip(), now)
+            return {
+                "task": task_view(task),
+                "reopened": task_view(reopened) if reopened is not None else None,
+                "instance": instance_view(instance),
+            }
 
     def comment(self, actor: Actor, task_id: str, text: Any) -> dict[str, Any]:
         if not isinstance(text, str) or not text.strip() or len(text) > 4000:
@@ -237,12 +257,10 @@ class TaskService:
         try:
             execution.complete(task.id, data)
         except TaskNotReady:
-            raise Conflict("the task can no longer be completed") from None
+            raise Conflict("该环节已办理或已变化，请刷新后重试") from None
         now = self.clock.now()
         on_behalf = self.access.acting_for(actor, task)
-        task.state, task.completed_at, task.completed_by = TaskState.DONE, now, actor.username
-        task.assignee = task.assignee or actor.username
-        self.instances.sla.stop_task_clocks(session, task, now, completed=True)
+        self._close(session, actor, task, TaskState.DONE, now)
         record_history(
             session,
             instance.id,
@@ -259,6 +277,71 @@ class TaskService:
         session.flush()
         return {"task": task_view(task), "instance": instance_view(instance)}
 
+    def _close(
+        self, session: Session, actor: Actor, task: HumanTask, state: str, now: datetime
+    ) -> None:
+        task.state, task.completed_at, task.completed_by = state, now, actor.username
+        task.assignee = task.assignee or actor.username
+        self.instances.sla.stop_task_clocks(session, task, now, completed=True)
+
+    def _mark_returned(
+        self,
+        session: Session,
+        returning: HumanTask,
+        reopened: HumanTask,
+        actor: Actor,
+        reason: str,
+        now: datetime,
+    ) -> None:
+        """The reopened step shows why it came back, starts from what was submitted there
+        before, and goes back to whoever handled it then (if they still can)."""
+        earlier = session.scalars(
+            select(HumanTask)
+            .where(
+                HumanTask.instance_id == reopened.instance_id,
+                HumanTask.task_spec == reopened.task_spec,
+                HumanTask.state == TaskState.DONE,
+            )
+            .order_by(HumanTask.completed_at.desc())
+        ).first()
+        reopened.returned = {
+            "from_task": returning.task_spec,
+            "from_title": returning.title,
+            "by": actor.username,
+            "department": returning.department,
+            "reason": reason,
+            "at": now.isoformat(),
+        }
+        if earlier is None:
+            return
+        submitted = session.scalars(
+            select(HistoryEntry.details)
+            .where(
+                HistoryEntry.task_id == earlier.id,
+                HistoryEntry.action == "task_completed",
+            )
+            .order_by(HistoryEntry.id.desc())
+        ).first()
+        if submitted and isinstance(submitted.get("data"), dict):
+            reopened.draft = self._validated_draft(reopened, submitted["data"])
+        handler = session.scalar(
+            select(User).where(User.username == earlier.completed_by, User.is_active)
+        )
+        if handler is not None and reopened.department in (
+            load_actor(session, handler, self.clock.now().date()).departments
+        ):
+            reopened.assignee, reopened.claimed_at = handler.username, now
+
+    def _check_may_finish(self, actor: Actor, task: HumanTask) -> None:
+        if task.delegation == "pending":
+            raise Conflict("该环节已委托他人办理：由受托人办理后交回，再由本人办结")
+        if (
+            task.assignee is not None
+            and task.assignee not in actor.principals()
+            and not actor.is_admin
+        ):
+            raise Conflict(f"该环节已由 {task.assignee} 认领")
+
     def _claim(self, session: Session, actor: Actor, task: HumanTask) -> None:
         if task.assignee is not None:
             who = "you" if task.assignee == actor.username else task.assignee
@@ -266,7 +349,20 @@ class TaskService:
         if task.department is None:
             raise Conflict("the task is not routed to a department yet")
         now = self.clock.now()
-        task.assignee, task.claimed_at = actor.username, now
+        # A conditional update: of any number of concurrent claimers exactly one matches.
+        claimed = session.execute(
+            update(HumanTask)
+            .where(
+                HumanTask.id == task.id,
+                HumanTask.state == TaskState.OPEN,
+                HumanTask.assignee.is_(None),
+            )
+            .values(assignee=actor.username, claimed_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if claimed != 1:
+            raise Conflict("the task was claimed by someone else at the same time")
+        session.refresh(task)
         record_history(session, task.instance_id, now, actor, "task_claimed", task_id=task.id)
 
     def _check_held_by(self, actor: Actor, task: HumanTask) -> None:
@@ -292,3 +388,16 @@ class TaskService:
             raise ValidationFailed("草稿必须是对象", [FieldError("data", "expected an object")])
         declared = self.forms.schema(task.form_key).get("properties", {}) if task.form_key else None
         return {k: v for k, v in data.items() if declared is None or k in declared}
+
+
+def _return_target(task: HumanTask, target: str | None) -> dict[str, str]:
+    allowed = task.return_targets or []
+    if not allowed:
+        raise Conflict("此环节不能退回：流程未设置可退回的环节，或尚未经过该环节")
+    if target is None and len(allowed) == 1:
+        return allowed[0]
+    for choice in allowed:
+        if choice["id"] == target:
+            return choice
+    names = "、".join(t["name"] for t in allowed)
+    raise ValidationFailed("请选择退回环节", [FieldError("target", f"可退回到：{names}")])

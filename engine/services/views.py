@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from engine.db.tables import HistoryEntry, HumanTask, Instance
+from engine.db.tables import HistoryEntry, HumanTask, Incident, Instance
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -53,7 +53,31 @@ def task_view(row: HumanTask) -> dict[str, Any]:
         "sla_state": row.sla_state,
         "form_key": row.form_key,
         "properties": row.properties,
+        "return_targets": row.return_targets or [],
+        "returned": row.returned,
     }
+
+
+def incident_view(row: Incident, technical: bool) -> dict[str, Any]:
+    """Clerks read the message; administrators also get the technical detail."""
+    view = {
+        "id": row.id,
+        "instance_id": row.instance_id,
+        "process_id": row.process_id,
+        "element_id": row.element_id,
+        "element_name": row.element_name,
+        "kind": row.kind,
+        "message": row.message,
+        "status": row.status,
+        "created_at": _iso(row.created_at),
+        "resolved_at": _iso(row.resolved_at),
+        "resolved_by": row.resolved_by,
+        "resolution": row.resolution,
+        "attempts": row.attempts,
+    }
+    if technical:
+        view["detail"] = row.detail
+    return view
 
 
 def history_view(row: HistoryEntry) -> dict[str, Any]:

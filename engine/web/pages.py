@@ -20,13 +20,13 @@ from engine.services.container import Landflow
 from engine.services.inbox import SCOPES, TaskFilter
 from engine.services.sla import SUSPENSION_TYPES
 
-from .form_fields import fields_of, parse_posted
+from .form_fields import errors_by_field, fields_of, parse_posted
 from .session import CSRF_FIELD, csrf_for, csrf_ok, session_token
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 router = APIRouter(include_in_schema=False)
 
-STATE_LABELS = {"open": "待办", "done": "已办", "cancelled": "已取消"}
+STATE_LABELS = {"open": "待办", "done": "已办", "returned": "已退回", "cancelled": "已取消"}
 STATUS_LABELS = {
     "running": "办理中",
     "waiting": "等待中",
@@ -45,8 +45,24 @@ ACTION_LABELS = {
     "message_received": "收到外部消息",
     "timer_fired": "计时到期",
     "instance_completed": "办结",
-    "instance_error": "流程异常",
     "instance_terminated": "终止办件",
+    "task_returned": "退回",
+    "task_transferred": "转办",
+    "task_delegated": "委托",
+    "task_resolved": "受托人办结交回",
+    "incident_opened": "发生异常",
+    "incident_retried": "管理员重试",
+    "incident_step_cancelled": "管理员跳过失败环节",
+    "task_rerouted": "重新派发",
+    "sla_suspended": "中止计时",
+    "sla_resumed": "恢复计时",
+    "sla_extension_requested": "申请延期",
+    "sla_extension_approved": "批准延期",
+    "sla_extension_rejected": "不予延期",
+    "sla_escalated": "时限预警/督办",
+    "supervision_order": "督办",
+    "accepted_by_law": "依法视为受理",
+    "deadline_recomputed": "期限重新计算",
 }
 SLA_LABELS = {
     "normal": "正常",
@@ -57,6 +73,10 @@ SLA_LABELS = {
     "missed": "超期",
     "cancelled": "已取消",
     "calendar_missing": "缺少日历",
+    "provisional": "暂定",
+    "requested": "延期待批",
+    "approved": "已延期",
+    "rejected": "延期未批准",
 }
 CLOCK_LABELS = {"statutory": "法定时限", "committed": "承诺时限", "overall": "总时限"}
 TEMPLATES.env.globals.update(
@@ -214,7 +234,7 @@ def task_page(request: Request, task_id: str, actor: ActorDep) -> HTMLResponse:
         "task.html",
         actor,
         task=task,
-        fields=fields_of(task["form"]),
+        fields=fields_of(task["form"], task.get("draft") or {}),
         clocks=lf.sla.task_clocks(actor, task_id),
     )
 
@@ -225,10 +245,11 @@ def return_task(
     task_id: str,
     actor: ActorDep,
     reason: Annotated[str, Form()] = "",
+    target: Annotated[str, Form()] = "",
     csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "",
 ) -> Response:
     check_csrf(request, csrf_token)
-    result = landflow(request).tasks.return_task(actor, task_id, reason)
+    result = landflow(request).tasks.return_task(actor, task_id, reason, target or None)
     return RedirectResponse(f"/cases/{result['task']['instance_id']}", status_code=303)
 
 
@@ -282,14 +303,19 @@ async def complete(request: Request, task_id: str, actor: ActorDep) -> Response:
     try:
         lf.tasks.complete(actor, task_id, data)
     except ValidationFailed as exc:
+        fields = fields_of(task["form"], data)
+        errors, form_errors = errors_by_field(fields, exc.errors)
         return render(
             request,
             "task.html",
             actor,
             status=422,
             task=task,
-            fields=fields_of(task["form"], data),
-            errors={e.field: e.message for e in exc.errors},
+            fields=fields,
+            errors=errors,
+            form_errors=form_errors,
+            error_summary=exc.message,
+            clocks=lf.sla.task_clocks(actor, task_id),
         )
     return RedirectResponse(f"/cases/{task['instance_id']}?done={task_id}", status_code=303)
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -53,8 +55,32 @@ def site(web_lf) -> Iterator[str]:
         yield url
 
 
+VIEWPORT = {"width": 1366, "height": 768}
+SCREENSHOTS = (
+    Path(
+        os.environ.get("LANDFLOW_TEST_OUTPUT", Path(__file__).resolve().parents[2] / "test-output")
+    )
+    / "screenshots"
+)
+
+
 @pytest.fixture
 def page(browser) -> Iterator:
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+    context = browser.new_context(locale="zh-CN", viewport=VIEWPORT)
     yield context.new_page()
     context.close()
+
+
+@pytest.fixture
+def screenshot(request) -> Callable[..., Path]:
+    """Save what the user sees, at 1366×768, under the test run's output folder
+    (test-output/screenshots/, or $LANDFLOW_TEST_OUTPUT/screenshots/)."""
+
+    def save(page, name: str, full_page: bool = True) -> Path:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        path = SCREENSHOTS / f"{name}.png"
+        page.set_viewport_size(VIEWPORT)
+        page.screenshot(path=str(path), full_page=full_page)
+        return path
+
+    return save

@@ -207,7 +207,7 @@ def test_return_goes_back_to_the_step_the_diagram_names(lf):
     lf.definitions.deploy({"revise.bpmn": RETURN_PROCESS}, SYSTEM)
     case = lf.instances.start(SYSTEM, "revise", WUCHENG_VILLAGE)
     applicant, reviewer = who(lf, "applicant.330702101201"), who(lf, "zrzy.330702")
-    with pytest.raises(Conflict, match="cannot be returned"):
+    with pytest.raises(Conflict, match="不能退回"):
         lf.tasks.return_task(applicant, open_task(lf, case)["id"], "x")
     lf.tasks.complete(applicant, open_task(lf, case)["id"], {})
     review = open_task(lf, case)
@@ -219,5 +219,5 @@ def test_return_goes_back_to_the_step_the_diagram_names(lf):
     returned = next(
         h for h in lf.instances.get(SYSTEM, case["id"])["history"] if h["action"] == "task_returned"
     )
-    assert returned["details"]["data"]["return_reason"] == "界址图不清"
+    assert returned["details"]["reason"] == "界址图不清"
     assert returned["details"]["to"] == "draft"

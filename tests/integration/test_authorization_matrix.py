@@ -84,8 +84,20 @@ RULES: dict[tuple[str, str], tuple[str, object]] = {
     ("PUT", "/api/v1/calendar/days/{day}"): (ADMIN, {"kind": "holiday", "name": "x"}),
     ("POST", "/api/v1/calendar/import"): (ADMIN, None),
     ("GET", "/api/v1/admin/alerts"): (ADMIN, None),
+    ("GET", "/api/v1/instances/{instance_id}/sla"): (CASE, None),
+    ("GET", "/api/v1/time-limits"): (ADMIN, None),
+    ("PUT", "/api/v1/time-limits"): (
+        ADMIN,
+        {"process_id": "parcel", "task_spec": "check", "kind": "committed", "limit": "5wd"},
+    ),
+    ("DELETE", "/api/v1/time-limits/{rule_id}"): (ADMIN, None),
     ("POST", "/api/v1/admin/clock"): (ADMIN, {"now": "2026-11-02T09:00:00+08:00"}),
     ("DELETE", "/api/v1/admin/clock"): (ADMIN, None),
+    ("GET", "/api/v1/incidents"): (ADMIN, None),
+    ("GET", "/api/v1/incidents/counts"): (ADMIN, None),
+    ("GET", "/api/v1/incidents/{incident_id}"): (ADMIN, None),
+    ("POST", "/api/v1/incidents/{incident_id}/retry"): (ADMIN, {"data": {}}),
+    ("POST", "/api/v1/incidents/{incident_id}/cancel-step"): (ADMIN, {"reason": "x"}),
 }
 PARAMS = {
     "file_name": "parcel.bpmn",
@@ -94,6 +106,8 @@ PARAMS = {
     "kind": "regions",
     "year": "2026",
     "day": "2026-11-03",
+    "rule_id": "1",
+    "incident_id": "1",
 }
 
 

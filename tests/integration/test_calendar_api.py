@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -81,3 +83,13 @@ def test_the_clock_endpoint_moves_the_engine_clock_when_enabled(database_url, cl
         clerk = ApiUser(client, "zrzy.330702", "demo")
         clerk.post("/api/v1/admin/clock", {"now": "2026-10-16T09:00:00+08:00"}, expect=403)
     lf.close()
+
+
+def test_a_year_without_a_notice_shows_the_estimate_the_deadlines_count_on(admin):
+    year = admin.get("/api/v1/calendar/2027")
+    assert year["covered"] is False and year["days"] == []
+    assert {"2027-01-01", "2027-02-08", "2027-10-01"} <= set(year["provisional_holidays"])
+    assert all(date.fromisoformat(d).weekday() < 5 for d in year["provisional_holidays"])
+    upload(admin, "2027.csv", "date,kind,name\n2027-01-01,holiday,元旦\n")
+    year = admin.get("/api/v1/calendar/2027")
+    assert year["covered"] is True and "provisional_holidays" not in year

@@ -141,3 +141,35 @@ def _counts(lf) -> tuple[int, int]:
                 select(func.count()).select_from(HumanTask).where(HumanTask.state == "done")
             ),
         )
+
+
+LIGHTS = {"green": "normal", "yellow": "yellow", "red": "red"}
+
+
+def test_demo_cases_show_green_yellow_and_red_lights_for_every_process(product_lf):
+    """Yellow and red cases were walked earlier on the engine clock and their ladder rungs ran;
+    every open task carries a committed time limit (承诺时限)."""
+    product_lf.clock.set(START)
+    ticking(product_lf.clock)
+    start_demo_cases(product_lf)
+    assert product_lf.clock.now() - START < timedelta(minutes=1)  # the clock was put back
+    cases = demo_cases(product_lf)
+    for process_id, script in scripts().items():
+        lights = script["lights"]
+        assert len(lights) == len(script["stages"]) and set(lights) == set(LIGHTS), process_id
+        shown = set()
+        for number, light in enumerate(lights, start=1):
+            case = cases[f"DEMO-{process_id}-{number}"]
+            open_tasks = [t for t in case["tasks"] if t["state"] == "open"]
+            for task in open_tasks:
+                kinds = {
+                    c["kind"] for c in product_lf.sla.task_clocks(SYSTEM, task["id"])["clocks"]
+                }
+                assert "committed" in kinds, (process_id, task["name"])
+            states = {t["sla_state"] for t in open_tasks}
+            shown |= states
+            if light != "green" or open_tasks:
+                assert LIGHTS[light] in states, (process_id, number, light, states)
+            if light != "red":
+                assert "red" not in states, (process_id, number, states)
+        assert {"normal", "yellow", "red"} <= shown, (process_id, shown)

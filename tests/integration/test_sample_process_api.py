@@ -120,7 +120,6 @@ def test_boundary_timer_interrupts_the_decision(lf, clock, alice):
 
     clock.advance(timedelta(days=4, hours=23))
     assert lf.jobs.run_due() == 0
-    alice = ApiUser(alice.client, "alice", "alice-pass")  # the old sign-in expired meanwhile
     assert alice.task(case_id, "decide")["id"] == decide["id"]
 
     clock.advance(timedelta(hours=1, seconds=1))

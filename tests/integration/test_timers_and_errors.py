@@ -88,7 +88,10 @@ def test_a_failing_script_puts_the_case_in_error_with_a_clear_message(lf):
     case = start(lf, "boom")
     assert case["status"] == "error"
     assert "division by zero" in case["error"] and "e0" in case["error"]
-    assert any(h["action"] == "instance_error" for h in case["history"])
+    [incident] = case["incidents"]
+    assert incident["element_id"] == "e0" and "已转管理员处理" in incident["message"]
+    assert "detail" not in incident  # the technical detail is for administrators
+    assert any(h["action"] == "incident_opened" for h in case["history"])
 
 
 ESCAPES = [

@@ -61,6 +61,22 @@ class Scenario:
         region = next(code for code in codes if levels[code] == level)
         return f"{dept_type}.{region}"
 
+    def expected_department(self, task: dict[str, Any]) -> str:
+        """The department a task must be routed to: its lane's type at the lane's level, or,
+        for a multi-instance task looping over department types, its loop item's type."""
+        dept_type, level = self.routing_of(task)
+        if task["properties"].get("dept_types_from"):
+            dept_type = task["properties"].get("item")
+        assert dept_type and level, f"'{task['name']}' has no department type or level"
+        return self.department_for(dept_type, level)
+
+    def expect_routed(self, task: dict[str, Any]) -> None:
+        expected = self.expected_department(task)
+        assert task["department"] == expected, (
+            f"'{task['name']}' went to {task['department'] or 'nobody'} "
+            f"({task['unroutable'] or 'routed'}), expected {expected}"
+        )
+
     # ---- reading ---------------------------------------------------------------------------
     def refresh(self) -> dict[str, Any]:
         self.case = self.lf.instances.get(SYSTEM, self.id)

@@ -329,15 +329,17 @@ def test_consultation_and_party_meeting_can_send_the_proposal_back(product_lf):
     assert case.status == "completed"
 
 
-def test_inconsistent_vote_numbers_are_sent_back_to_the_organiser(product_lf):
+def test_inconsistent_vote_numbers_are_refused_by_the_vote_form(product_lf):
     case = start(product_lf, "收益分配方案", "村民会议")
     walk_to_vote(case, "村民会议")
-    case.complete("record_vote_cwh", vote_counts(100, 101, 60), by=COMMITTEE)
+    with pytest.raises(ValidationFailed) as refused:
+        case.complete("record_vote_cwh", vote_counts(100, 101, 60), by=COMMITTEE)
+    assert {e.message for e in refused.value.errors} == {"到会人数不能超过应到人数"}
     assert case.open_names() == ["record_vote_cwh"]
-    assert case.data["vote_check_message"] == "到会人数不能超过应到人数"
-    case.complete("record_vote_cwh", vote_counts(100, 60, 40, 15, 10), by=COMMITTEE)
+    with pytest.raises(ValidationFailed) as refused:
+        case.complete("record_vote_cwh", vote_counts(100, 60, 40, 15, 10), by=COMMITTEE)
+    assert {e.message for e in refused.value.errors} == {"赞成、反对、弃权票数之和不能超过到会人数"}
     assert case.open_names() == ["record_vote_cwh"]
-    assert case.data["vote_check_message"] == "赞成、反对、弃权票数之和不能超过到会人数"
     case.complete("record_vote_cwh", vote_counts(100, 60, 40, 15, 5), by=COMMITTEE)
     assert case.open_names() == ["publish_decision"]
     assert case.data["vote_check_message"] == ""

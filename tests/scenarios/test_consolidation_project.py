@@ -304,6 +304,7 @@ def test_project_from_proposal_through_aftercare_to_closure(product_lf):
     case.complete_each("special_approval", special(), by_level="county")
     data = case.data
     assert data["special_refused_count"] == 0
+    assert data["special_approvals"] == special()  # each department's answer under its type
     assert data["special_approval_docs"] == {
         "fgw": "婺发改投〔2026〕3号",
         "sthj": "金环建婺〔2026〕5号",
@@ -351,6 +352,7 @@ def test_project_from_proposal_through_aftercare_to_closure(product_lf):
         "zrzy",
     ]
     case.complete_each("joint_acceptance", acceptance(), by_level="county")
+    assert case.data["acceptance_results"] == acceptance()
     assert case.open_names() == ["certify_high_standard", "certify_new_farmland"]
     case.complete("certify_new_farmland", NEW_FARMLAND, by=COUNTY_ZRZY)
     case.complete("certify_high_standard", HIGH_STANDARD, by=COUNTY_NYNC)
@@ -440,12 +442,8 @@ def test_project_bank_entry_returned_for_revision_then_accepted(product_lf):
         ),
         (consent(demolition_consented_count=11), "尚有建筑物所有权人未同意拆除"),
         (consent(plan_posted_days=10), "方案公示不足15日"),
-        (
-            consent(agree=(270, 36)),  # more in favour than were present
-            "表决数据有误：同意人数不得多于到会人数，到会人数不得多于成员（代表）总数",
-        ),
     ],
-    ids=["below-two-thirds", "demolition-not-agreed", "posted-too-briefly", "inconsistent"],
+    ids=["below-two-thirds", "demolition-not-agreed", "posted-too-briefly"],
 )
 def test_failed_consent_sends_the_plan_back_for_revision(product_lf, vote, reason):
     case = start(product_lf)
@@ -464,6 +462,29 @@ def test_failed_consent_sends_the_plan_back_for_revision(product_lf, vote, reaso
         "fgw",
         "sthj",
     ]
+
+
+def test_inconsistent_consent_counts_are_refused_by_the_consent_form(product_lf):
+    case = start(product_lf)
+    enter_bank(case)
+    case.complete("draft_plan", plan(), by=COUNTY_ZRZY)
+    for vote, field, message in (
+        (
+            consent(agree=(270, 36)),  # more in favour than were present
+            "consent_villages",
+            "表决数据有误：同意人数不得多于到会人数，到会人数不得多于成员（代表）总数",
+        ),
+        (
+            consent(demolition_consented_count=13),  # more consents than owners
+            "demolition_consented_count",
+            "已书面同意拆除的所有权人不得多于需拆除建筑物所有权人",
+        ),
+    ):
+        with pytest.raises(ValidationFailed) as refused:
+            case.complete("record_consent", vote, by=IMPLEMENTER)
+        assert (field, message) in {(e.field, e.message) for e in refused.value.errors}
+        assert case.open_names() == ["record_consent"]
+    assert "consent_passed" not in case.data and case.data["plan_version"] == 1
 
 
 def test_exactly_two_thirds_of_all_members_is_enough(product_lf):
@@ -485,23 +506,17 @@ def test_refused_environmental_approval_sends_the_plan_back(product_lf):
     case.complete_each("special_approval", special(sthj_refuses=True), by_level="county")
     data = case.data
     assert data["special_refused_count"] == 1
-    refused = [a for a in data["special_approvals"] if a["decision"] == "不同意"]
-    assert refused == [
-        {
-            "dept_type": "sthj",
-            "decision": "不同意",
-            "category": "环境影响报告表批复",
-            "doc_no": "",
-            "opinion": "项目区涉及饮用水源保护区，须调整范围",
-        }
-    ]
+    # what each department submitted, keyed by its department type (collect=by_item)
+    assert data["special_approvals"] == special(sthj_refuses=True)
+    assert data["special_approval_docs"] == {"fgw": "婺发改投〔2026〕3号"}
     assert case.open_names() == ["draft_plan"]
 
     case.complete("draft_plan", plan(revision_note="避让饮用水源保护区"), by=COUNTY_ZRZY)
     case.complete("record_consent", consent(), by=IMPLEMENTER)
     case.complete_each("special_approval", special(), by_level="county")
     data = case.data
-    assert data["special_refused_count"] == 0 and len(data["special_approvals"]) == 2
+    assert data["special_refused_count"] == 0
+    assert data["special_approvals"] == special()  # the second round replaces the first
     assert case.open_names() == ["assess_plan"]
 
 
@@ -690,7 +705,10 @@ def test_failed_joint_acceptance_sends_the_works_back(product_lf):
     assert case.data["acceptance_dept_types"] == list(depts)
     case.complete("grade_farmland_quality", grading(5), by=COUNTY_ZRZY)
     case.complete_each("joint_acceptance", acceptance("sl", depts), by_level="county")
-    assert case.data["acceptance_failed_count"] == 1
+    data = case.data
+    assert data["acceptance_failed_count"] == 1
+    assert data["acceptance_results"] == acceptance("sl", depts)
+    assert data["acceptance_results"]["sl"]["acceptance_remark"] == "排灌沟渠未达设计标准"
     assert case.open_names() == ["rework"]
     case.complete(
         "rework",
@@ -700,7 +718,8 @@ def test_failed_joint_acceptance_sends_the_works_back(product_lf):
     case.complete("grade_farmland_quality", grading(5), by=COUNTY_ZRZY)
     case.complete_each("joint_acceptance", acceptance(depts=depts), by_level="county")
     data = case.data
-    assert data["acceptance_failed_count"] == 0 and len(data["acceptance_results"]) == 4
+    assert data["acceptance_failed_count"] == 0
+    assert data["acceptance_results"] == acceptance(depts=depts)
     assert case.open_names() == ["certify_high_standard", "certify_new_farmland"]
     case.complete("certify_high_standard", HIGH_STANDARD, by=COUNTY_NYNC)
     case.complete("certify_new_farmland", NEW_FARMLAND, by=COUNTY_ZRZY)

@@ -374,7 +374,8 @@ def test_main_path_industrial_parcel_inside_the_development_boundary(product_lf)
     review(case, all_agree())
     data = case.data
     assert data["review_modification_count"] == 0 and data["review_round"] == 1
-    assert len(data["review_opinions"]) == 6
+    # one opinion per department, keyed by its department type (collect=by_item)
+    assert data["review_opinions"] == {d: NO_CHANGE for d in REVIEWERS}
     assert case.open_names() == ["announce"]
 
     # trading: announcement ≥ 20 days, listing ≥ 10 working days, then the platform's message
@@ -488,23 +489,24 @@ def test_refused_without_planning_conditions_or_for_commercial_housing(product_l
     assert case.open_names() == ["refusal"]
 
 
-def test_term_beyond_the_maximum_for_the_use_goes_back_to_the_plan(product_lf):
+def test_a_term_beyond_the_maximum_for_the_use_is_refused_by_the_plan_form(product_lf):
     case = to_plan(product_lf, intended_use="商业", planned_use="商业用地")
     assert (case.data["max_term_years"], case.data["term_use_category"]) == (
         40,
         "商业、旅游、娱乐用地",
     )
-    case.complete("draft_plan", plan(term_years=50), by=APPLICANT)
-    assert case.open_names() == ["draft_plan"]
-    assert case.data["plan_check_message"] == (
-        "出让年限50年超过商业、旅游、娱乐用地最高年限40年，请修改方案"
+    with pytest.raises(ValidationFailed) as refused:
+        case.complete("draft_plan", plan(term_years=50), by=APPLICANT)
+    assert any(
+        e.field == "term_years" and "出让年限50年超过商业、旅游、娱乐用地最高年限40年" in e.message
+        for e in refused.value.errors
     )
-    assert case.data["plan_round"] == 0  # nothing was put to the vote
+    assert case.open_names() == ["draft_plan"]
+    assert case.data.get("plan_round", 0) == 0  # nothing was put to the vote
     with pytest.raises(ValidationFailed):  # the form itself caps the term at 70 years
         case.complete("draft_plan", plan(term_years=71), by=APPLICANT)
     case.complete("draft_plan", plan(term_years=40), by=APPLICANT)
     assert case.open_names() == ["propose"]
-    assert case.data["plan_check_message"] == ""
 
 
 def test_failed_vote_then_revised_plan_passes(product_lf):
@@ -554,12 +556,17 @@ def test_modification_opinion_sends_the_plan_back_and_it_is_resubmitted(product_
     data = case.data
     assert data["review_modification_count"] == 1
     assert data["plan_check_message"] == "联审修改意见：补充废水预处理设施要求"
+    assert data["review_opinions"]["sthj"] == opinions["sthj"]
+    assert data["review_opinions"]["zrzy"] == NO_CHANGE
     case.complete("draft_plan", plan(income_distribution_arrangement="集体留存70%"), by=APPLICANT)
     entry_vote(case)  # the revised plan is decided again before resubmission
     assert case.data["review_round"] == 2
     review(case, all_agree())
     assert case.open_names() == ["announce"]
-    assert case.data["plan_round"] == 2 and case.data["review_modification_count"] == 0
+    data = case.data
+    assert data["plan_round"] == 2 and data["review_modification_count"] == 0
+    # the second round's opinions replace the first's
+    assert data["review_opinions"] == {d: NO_CHANGE for d in REVIEWERS}
 
 
 def test_objection_during_the_called_decision_reaches_the_township(product_lf):

@@ -45,6 +45,12 @@ def task_clocks(task_id: str, actor: ActorDep, lf: LandflowDep) -> dict[str, Any
     return lf.sla.task_clocks(actor, task_id)
 
 
+@router.get("/instances/{instance_id}/sla")
+def case_time_limits(instance_id: str, actor: ActorDep, lf: LandflowDep) -> dict[str, Any]:
+    """The case-wide clock and whether the case was accepted by law (行政许可法 §32)."""
+    return lf.sla.case_time_limits(actor, instance_id)
+
+
 @router.post("/tasks/{task_id}/sla/suspend")
 def suspend(task_id: str, body: Suspension, actor: ActorDep, lf: LandflowDep) -> dict[str, Any]:
     return lf.sla.suspend(actor, task_id, body.reason_type, body.reason, body.missing_items)

@@ -31,6 +31,18 @@ class Resolution(BaseModel):
 
 class ReturnRequest(BaseModel):
     reason: str = Field(min_length=1, max_length=2000)
+    target: str | None = Field(
+        default=None,
+        max_length=120,
+        description="the step to return to; one of the task's return_targets "
+        "(may be left out when there is only one)",
+    )
+
+
+class ReturnResult(BaseModel):
+    task: dict[str, Any] = Field(description="the task that was returned (state 'returned')")
+    reopened: dict[str, Any] | None = Field(description="the earlier step, open again")
+    instance: dict[str, Any]
 
 
 class BulkClaim(BaseModel):
@@ -98,11 +110,15 @@ def resolve(task_id: str, body: Resolution, actor: ActorDep, lf: LandflowDep) ->
     return lf.tasks.resolve(actor, task_id, body.data, body.note)
 
 
-@router.post("/{task_id}/return")
+@router.post(
+    "/{task_id}/return",
+    response_model=ReturnResult,
+    responses={409: {"description": "not returnable, stale, or the case has an incident"}},
+)
 def return_task(
     task_id: str, body: ReturnRequest, actor: ActorDep, lf: LandflowDep
 ) -> dict[str, Any]:
-    return lf.tasks.return_task(actor, task_id, body.reason)
+    return lf.tasks.return_task(actor, task_id, body.reason, body.target)
 
 
 @router.post("/{task_id}/complete")
