@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from engine import scheduler
 from engine.services.container import Landflow
 from engine.settings import Settings
-from engine.web import admin_incidents, pages
+from engine.web import pages
 
 from . import errors
 from .routes import (
@@ -69,7 +69,6 @@ def create_app(
     ):
         app.include_router(module.router)
     app.include_router(pages.router)
-    app.include_router(admin_incidents.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
 

@@ -137,6 +137,9 @@ class Instance(Base):
     region: Mapped[str] = mapped_column(String(20))
     region_path: Mapped[str] = mapped_column(RegionPath)
     business_key: Mapped[str | None] = mapped_column(String(120))
+    case_no: Mapped[str | None] = mapped_column(String(40), unique=True)  # 办件编号
+    title: Mapped[str | None] = mapped_column(String(300))  # 事项名称
+    applicant: Mapped[str | None] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(16))
     data: Mapped[dict[str, Any]] = mapped_column(JsonDocument)
     state_json: Mapped[str] = mapped_column(Text)
@@ -442,3 +445,11 @@ class LegalAcceptance(Base):
     notice_deadline: Mapped[date] = mapped_column(Date)
     accepted_at: Mapped[datetime] = mapped_column(UTCDateTime)
     basis: Mapped[str] = mapped_column(String(300))
+
+
+class CaseCounter(Base):
+    """The last case number taken per prefix and year (入市2026 → 12)."""
+
+    __tablename__ = "case_counters"
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    last: Mapped[int] = mapped_column(Integer)

@@ -18,6 +18,7 @@ from .access import Access
 from .actor import SYSTEM
 from .auth import AuthService
 from .calendar import CalendarService
+from .case_naming import CaseNaming
 from .definitions import DefinitionService
 from .forms import FormRegistry
 from .inbox import InboxService
@@ -25,6 +26,7 @@ from .incidents import IncidentService
 from .instances import InstanceService
 from .jobs import JobRunner
 from .messages import MessageService
+from .names import NameBook
 from .organisation import OrganisationService
 from .sla import SlaService
 from .tasks import TaskService
@@ -50,6 +52,8 @@ class Landflow:
     jobs: JobRunner
     auth: AuthService
     incidents: IncidentService
+    names: NameBook
+    naming: CaseNaming
 
     @classmethod
     def build(
@@ -76,7 +80,8 @@ class Landflow:
             calendar_functions(clock.now, calendar.current, zone),
         )
         forms = FormRegistry(settings.forms_dir)
-        instances = InstanceService(uow, clock, runtime, access, sla, forms)
+        naming = CaseNaming(settings.processes_dir)
+        instances = InstanceService(uow, clock, runtime, access, sla, forms, naming)
         return cls(
             settings=settings,
             clock=clock,
@@ -93,6 +98,8 @@ class Landflow:
             messages=MessageService(uow, clock, instances, access),
             jobs=JobRunner(uow, clock, instances, batch_size=settings.job_batch_size),
             incidents=IncidentService(uow, clock, instances, access),
+            names=NameBook(uow),
+            naming=naming,
             auth=AuthService(
                 uow, clock, timedelta(hours=settings.token_ttl_hours), access, zone, wall_clock
             ),
@@ -107,6 +114,7 @@ class Landflow:
         """Migrate, then deploy what processes/ holds (unchanged files are no new version)."""
         self.migrate()
         self.forms.check_all()
+        self.naming.check()
         self.sla.start_up(self.settings.processes_dir / TIME_LIMITS_FILE)
         if self.settings.deploy_on_startup and self.settings.processes_dir.is_dir():
             self.definitions.deploy_directory(self.settings.processes_dir, SYSTEM)

@@ -71,8 +71,23 @@ class InboxService:
                 .limit(where.limit)
                 .offset(where.offset)
             ).all()
+            cases = {
+                row.id: row
+                for row in session.execute(
+                    select(Instance.id, Instance.case_no, Instance.title).where(
+                        Instance.id.in_({r.instance_id for r in rows})
+                    )
+                )
+            }
+            items = []
+            for row in rows:
+                view = task_view(row)
+                case = cases.get(row.instance_id)
+                view["case_no"] = case.case_no if case else ""
+                view["case_title"] = case.title if case else ""
+                items.append(view)
             return {
-                "items": [task_view(r) for r in rows],
+                "items": items,
                 "total": total,
                 "limit": where.limit,
                 "offset": where.offset,
@@ -101,6 +116,10 @@ class InboxService:
                     view["form_problem"] = missing.message
             view["can_act"] = self.access.can_act_on_task(session, actor, task)
             view["instance"] = instance_view(session.get(Instance, task.instance_id))
+            view["case_no"], view["case_title"] = (
+                view["instance"]["case_no"],
+                view["instance"]["title"],
+            )
             view["comments"] = [
                 {"author": c.author, "at": c.at.isoformat(), "text": c.text}
                 for c in session.scalars(

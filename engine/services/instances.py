@@ -25,6 +25,7 @@ from engine.errors import BadRequest, Conflict, FieldError, NotFound, Validation
 from .access import Access
 from .actor import Actor
 from .called_processes import called_processes
+from .case_naming import CaseNaming
 from .definitions import DefinitionService
 from .forms import FormRegistry
 from .recorder import cancel_instance_jobs, record_execution, record_history
@@ -45,7 +46,9 @@ class InstanceService:
         access: Access,
         sla: SlaService,
         forms: FormRegistry,
+        naming: CaseNaming,
     ) -> None:
+        self.naming = naming
         self.forms = forms
         self.uow = uow
         self.clock = clock
@@ -107,6 +110,9 @@ class InstanceService:
                 updated_at=now,
             )
             session.add(instance)
+            instance.case_no = self.naming.next_number(
+                session, process_id, version.name, now.astimezone(self.sla.zone).year
+            )
             session.flush()
             record_history(
                 session,
@@ -124,6 +130,7 @@ class InstanceService:
             record_execution(
                 session, instance, execution, actor, now, version.metadata_json["lanes"], self.sla
             )
+            self._name(session, instance, version)
             session.flush()
             return self._view(session, instance)
 
@@ -213,6 +220,16 @@ class InstanceService:
             version.metadata_json["lanes"],
             self.sla,
         )
+        self._name(session, instance, version)
+
+    def _name(self, session: Session, instance: Instance, version: ProcessVersion) -> None:
+        """The matter the case is about, as far as its data tells so far."""
+        region = session.get(Region, instance.region)
+        data = instance.data or {}
+        instance.title = self.naming.title(
+            instance.process_id, version.name, data, region.name if region else instance.region
+        )
+        instance.applicant = self.naming.applicant(instance.process_id, data)
 
     def _view(self, session: Session, instance: Instance) -> dict[str, Any]:
         tasks = session.scalars(

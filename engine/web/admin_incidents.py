@@ -12,7 +12,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from engine.errors import ValidationFailed
 
-from .pages import CSRF_FIELD, ActorDep, check_csrf, landflow, render
+from .rendering import ActorDep, check_csrf, landflow, render
+from .session import CSRF_FIELD
 
 router = APIRouter(include_in_schema=False)
 
