@@ -2,6 +2,7 @@
 PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
+VENDOR := engine/web/static/vendor
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
@@ -15,7 +16,14 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
-install: $(VENV)/.installed
+# Browser assets (bpmn-js, Swagger UI) pinned in package-lock.json, copied into static/vendor.
+$(VENDOR)/.built: package.json package-lock.json scripts/build-static.mjs
+	command -v npm >/dev/null 2>&1 || bash scripts/install-system-deps.sh
+	npm ci --ignore-scripts --no-audit --no-fund
+	npm run build
+	touch $@
+
+install: $(VENV)/.installed $(VENDOR)/.built
 
 run: install
 	$(BIN)/landflow serve --demo --host $(HOST) --port $(PORT)
@@ -38,4 +46,4 @@ bench: install
 	$(BIN)/python -m bench.run
 
 clean:
-	rm -rf $(VENV) var .pytest_cache
+	rm -rf $(VENV) var .pytest_cache node_modules $(VENDOR)

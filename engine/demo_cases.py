@@ -30,6 +30,7 @@ from engine.db.tables import Instance
 from engine.domain.sla import ClockState, YellowRule, deadline, most_urgent, parse_limit, state_at
 from engine.errors import LandflowError
 from engine.services.actor import SYSTEM
+from engine.services.attachment_samples import attach_samples
 from engine.services.container import Landflow
 
 log = logging.getLogger(__name__)
@@ -106,7 +107,9 @@ def _walk(
         task = open_tasks[0]
         data = answers.get(task["name"]) or generated(lf, task["form_key"])
         try:
-            lf.tasks.complete(lf.auth.actor_for(task["department"]), task["id"], data)
+            actor = lf.auth.actor_for(task["department"])
+            attach_samples(lf.attachments, actor, task["id"])  # demo copies of required materials
+            lf.tasks.complete(actor, task["id"], data)
         except LandflowError as exc:
             log.info("demo walk of %s stops at %s: %s", case_id, task["name"], exc.message)
             return done

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -30,6 +31,16 @@ class Settings(BaseSettings):
     expression_max_steps: int = 100_000
     max_upload_bytes: int = 5_000_000
     sql_echo: bool = False
+    # attachments (docs/attachments.md): a local folder, or an S3-compatible bucket when set
+    attachments_dir: Path = PROJECT_ROOT / "var" / "attachments"
+    attachments_max_bytes: int = 20 * 1024 * 1024
+    attachments_allowed_types: str = "pdf,jpeg,png,ofd,doc,docx,xls,xlsx,zip"
+    attachments_s3_bucket: str | None = None
+    attachments_s3_endpoint: str | None = None
+    attachments_s3_region: str = "us-east-1"
+    attachments_s3_prefix: str = "attachments/"
+    attachments_s3_access_key: SecretStr | None = None  # from the environment only
+    attachments_s3_secret_key: SecretStr | None = None
 
     @property
     def is_sqlite(self) -> bool:

@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
-# Debian packages the test suite needs: Chromium for the browser tests (driven by Playwright
-# through executable_path; Playwright never downloads a browser here) and a CJK font so that
-# screenshots of the zh-CN pages are legible.
+# Debian packages Landflow needs: Chromium for the browser tests (driven by Playwright
+# through executable_path; Playwright never downloads a browser here); a CJK TrueType font so
+# that screenshots of the zh-CN pages are legible and the server can embed it in PDFs (the
+# 审批表, engine/services/approval_form.py reads wqy-microhei); node and npm to build the
+# browser assets (bpmn-js, Swagger UI) from package-lock.json.
 set -euo pipefail
-if command -v chromium >/dev/null 2>&1 && fc-list :lang=zh 2>/dev/null | grep -q .; then
+PDF_FONT=/usr/share/fonts/truetype/wqy/wqy-microhei.ttc
+if command -v chromium >/dev/null 2>&1 && fc-list :lang=zh 2>/dev/null | grep -q . \
+  && [ -f "$PDF_FONT" ] && command -v npm >/dev/null 2>&1; then
   exit 0
 fi
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends chromium fonts-wqy-microhei fontconfig >/dev/null
+$SUDO apt-get install -y -qq --no-install-recommends chromium fonts-wqy-microhei fontconfig nodejs npm >/dev/null
 command -v chromium

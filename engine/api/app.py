@@ -1,4 +1,5 @@
-"""The FastAPI application: REST API under /api/v1, pages under /, OpenAPI at /docs."""
+"""The FastAPI application: REST API under /api/v1, pages under /, OpenAPI at /openapi.json
+(shown to administrators at /docs)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from engine.web import pages
 
 from . import errors
 from .routes import (
+    attachments,
+    case_diagram,
     definitions,
     incidents,
     instances,
@@ -52,12 +55,16 @@ def create_app(
         title="Landflow",
         version="0.1.0",
         lifespan=lifespan,
-        description="BPMN engine for multi-department rural land approvals",
+        docs_url=None,  # /docs is served by engine/web/api_docs_pages.py (admins, local assets)
+        redoc_url=None,
+        description="农村土地审批协同平台接口：流程定义、办件、待办、时限、组织机构与材料。",
     )
     app.state.landflow = lf
     errors.install(app)
     for module in (
         system,
+        attachments,
+        case_diagram,
         definitions,
         instances,
         tasks,

@@ -3,9 +3,11 @@
 from .compiler import CompiledProcess, compile_definitions, kind_of
 from .failures import StepFailure
 from .model import InstanceStatus, LoadedSpec, PendingTimer, ReadyTask
+from .progress import CallRun, call_runs, case_outcome, element_states
 from .runtime import Execution, ProcessRuntime, StepNotSkippable, TaskNotReady, load_spec
 
 __all__ = [
+    "CallRun",
     "CompiledProcess",
     "Execution",
     "InstanceStatus",
@@ -16,7 +18,10 @@ __all__ = [
     "StepFailure",
     "StepNotSkippable",
     "TaskNotReady",
+    "call_runs",
+    "case_outcome",
     "compile_definitions",
+    "element_states",
     "kind_of",
     "load_spec",
 ]

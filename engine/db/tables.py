@@ -140,6 +140,8 @@ class Instance(Base):
     case_no: Mapped[str | None] = mapped_column(String(40), unique=True)  # 办件编号
     title: Mapped[str | None] = mapped_column(String(300))  # 事项名称
     applicant: Mapped[str | None] = mapped_column(String(200))
+    # what the case is found by (engine.domain.case_search), kept when the case is saved
+    search_text: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16))
     data: Mapped[dict[str, Any]] = mapped_column(JsonDocument)
     state_json: Mapped[str] = mapped_column(Text)
@@ -189,6 +191,8 @@ class HumanTask(Base):
     completed_by: Mapped[str | None] = mapped_column(String(80))
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sla_state: Mapped[str | None] = mapped_column(String(20))
+    # an open clock's due date reaches a year without official calendar data (暂定)
+    sla_provisional: Mapped[bool] = mapped_column(default=False)
     # set when the step was reopened by a return (退回): from where, by whom, why
     returned: Mapped[dict[str, Any] | None] = mapped_column(JsonDocument)
     return_targets: Mapped[list[Any] | None] = mapped_column(JsonDocument)
@@ -376,6 +380,7 @@ class Notification(Base):
     status: Mapped[str] = mapped_column(String(10))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # seen by the recipient
 
 
 class AdminAlert(Base):
@@ -453,3 +458,26 @@ class CaseCounter(Base):
     __tablename__ = "case_counters"
     key: Mapped[str] = mapped_column(String(40), primary_key=True)
     last: Mapped[int] = mapped_column(Integer)
+
+
+class Attachment(Base):
+    """A file on a case, uploaded at one of its tasks, possibly as one of the step's required
+    materials (材料清单). The bytes live in the blob store under `sha256`, never in here."""
+
+    __tablename__ = "attachments"
+    __table_args__ = (
+        Index("ix_attachments_instance_material", "instance_id", "material"),
+        Index("ix_attachments_sha256", "sha256"),
+    )
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    instance_id: Mapped[str] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"))
+    task_id: Mapped[str] = mapped_column(String(36))
+    task_spec: Mapped[str] = mapped_column(String(120))
+    material: Mapped[str | None] = mapped_column(String(120))  # None: 其他材料
+    file_name: Mapped[str] = mapped_column(String(255))  # shown to users; never a storage path
+    kind: Mapped[str] = mapped_column(String(10))  # sniffed: pdf, jpeg, png, ofd, doc, …
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by: Mapped[str] = mapped_column(String(80))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime)

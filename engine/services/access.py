@@ -17,6 +17,12 @@ from engine.errors import Conflict, NotFound, PermissionDenied
 
 from .actor import Actor
 
+_STATE_CONFLICT = {
+    "done": "该环节已办理完成，请刷新后查看",
+    "returned": "该环节已退回，请刷新后查看",
+    "cancelled": "该环节已取消，请刷新后查看",
+}
+
 
 class Access:
     def require_admin(self, actor: Actor) -> None:
@@ -94,16 +100,16 @@ class Access:
     def visible_task(self, session: Session, actor: Actor, task_id: str) -> HumanTask:
         task = session.get(HumanTask, task_id)
         if task is None or not self.can_see_task(session, actor, task):
-            raise NotFound(f"no task with id '{task_id}'")
+            raise NotFound("未找到该环节，或您无权查看")
         return task
 
     def open_task_to_act_on(self, session: Session, actor: Actor, task_id: str) -> HumanTask:
         """An open task the actor may work on; watchers learn they may only watch."""
         task = self.visible_task(session, actor, task_id)
         if not self.can_act_on_task(session, actor, task):
-            raise PermissionDenied("you may watch this task but not act on it")
+            raise PermissionDenied("您可以查看该环节，但不能办理")
         if task.state != "open":
-            raise Conflict(f"the task is {task.state}")
+            raise Conflict(_STATE_CONFLICT.get(task.state, "该环节已不在办理中，请刷新后查看"))
         self.check_no_incident(session, task.instance_id)
         return task
 

@@ -135,13 +135,19 @@ class Escalation:
         if office is None:
             log.warning("no leadership-group office above %s", clock.department)
             return
-        title = task.title if task is not None else instance.process_id
+        title = task.title if task is not None else (instance.title or instance.process_id)
         limit_name = KIND_NAMES.get(clock.kind, "")
         due_day = clock.due_at.astimezone(self.zone).strftime("%Y-%m-%d")
+        department = (
+            session.scalar(select(Department.name).where(Department.code == clock.department))
+            if clock.department
+            else None
+        )
+        case_ref = instance.case_no or instance.business_key or instance.id[:8]
         text = (
-            f"【督办】{title}（{instance.business_key or instance.id[:8]}）已超过{limit_name}"
+            f"【督办】{title}（{case_ref}）已超过{limit_name}"
             f"（{due_day}{'，暂定' if clock.provisional else ''}），"
-            f"请{clock.department or '相关部门'}立即办理并报告。"
+            f"请{department or '相关部门'}立即办理并报告。"
         )
         session.add(
             SupervisionOrder(

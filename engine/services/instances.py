@@ -29,6 +29,7 @@ from .case_naming import CaseNaming
 from .definitions import DefinitionService
 from .forms import FormRegistry
 from .recorder import cancel_instance_jobs, record_execution, record_history
+from .search import refresh_search_text
 from .sla import SlaService
 from .uow import UnitOfWork
 from .views import history_view, incident_view, instance_view, task_view
@@ -230,6 +231,7 @@ class InstanceService:
             instance.process_id, version.name, data, region.name if region else instance.region
         )
         instance.applicant = self.naming.applicant(instance.process_id, data)
+        refresh_search_text(session, instance)
 
     def _view(self, session: Session, instance: Instance) -> dict[str, Any]:
         tasks = session.scalars(

@@ -278,7 +278,7 @@ class SlaService:
         with self.uow.read() as session:
             instance = session.get(Instance, instance_id)
             if instance is None or not self.access.can_see_instance(session, actor, instance):
-                raise NotFound(f"no case with id '{instance_id}'")
+                raise NotFound("未找到该办件，或您无权查看")
             clocks = list(
                 session.scalars(
                     select(SlaClock)

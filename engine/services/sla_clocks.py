@@ -151,6 +151,7 @@ class ClockKeeper:
         task.sla_state = most_urgent(c.state for c in clocks)
         dues = [c.due_at for c in clocks if c.due_at is not None]
         task.due_at = min(dues) if dues else None
+        task.sla_provisional = any(c.provisional for c in clocks if c.stopped_at is None)
 
     def calendar_in(self, session: Session) -> WorkCalendar:
         return self.calendar.current_in(session)

@@ -3,27 +3,34 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from engine.bpmn import TaskNotReady
 from engine.clock import Clock
-from engine.db.tables import Comment, HistoryEntry, HumanTask, Instance, User
+from engine.db.tables import Comment, HumanTask, Instance, User
 from engine.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 
 from .access import Access
 from .actor import Actor
 from .forms import FormRegistry
 from .instances import InstanceService
+from .opinions import submitted_opinion, validate_with_opinion
 from .principals import load_actor
 from .recorder import TaskState, record_history
+from .task_people import department_name, members, open_task_ids, person, record_next_steps
+from .task_returns import ReturnCommands
 from .uow import UnitOfWork
 from .views import instance_view, task_view
 
 
-class TaskService:
+class RequiredMaterials(Protocol):
+    def check_required(self, session: Session, task: HumanTask) -> None: ...
+
+
+class TaskService(ReturnCommands):
     def __init__(
         self,
         uow: UnitOfWork,
@@ -31,12 +38,14 @@ class TaskService:
         forms: FormRegistry,
         instances: InstanceService,
         access: Access,
+        materials: RequiredMaterials | None = None,
     ) -> None:
         self.uow = uow
         self.clock = clock
         self.forms = forms
         self.instances = instances
         self.access = access
+        self.materials = materials
 
     def claim(self, actor: Actor, task_id: str) -> dict[str, Any]:
         with self.uow.write() as session:
@@ -61,11 +70,11 @@ class TaskService:
         with self.uow.write() as session:
             task = self.access.open_task_to_act_on(session, actor, task_id)
             if task.assignee is None:
-                raise Conflict("the task is not claimed")
+                raise Conflict("该环节尚未认领，无需取消")
             if task.assignee not in actor.principals() and not actor.is_admin:
-                raise Conflict(f"the task is claimed by {task.assignee}")
+                raise Conflict(f"该环节已由{person(session, task.assignee)}认领，只有本人可以取消")
             if task.delegation == "pending":
-                raise Conflict("the task is delegated; the delegate resolves it")
+                raise Conflict("该环节已委托他人办理，须由受托人交回后再取消认领")
             now = self.clock.now()
             on_behalf = self.access.acting_for(actor, task)
             task.assignee, task.claimed_at = None, None
@@ -111,7 +120,7 @@ class TaskService:
             task = self.access.open_task_to_act_on(session, actor, task_id)
             self._check_held_by(actor, task)
             if task.delegation == "pending":
-                raise Conflict("the task is already delegated")
+                raise Conflict("该环节已委托他人办理，不能再次委托")
             colleague = self._colleague(session, task, to, actor)
             now = self.clock.now()
             task.owner, task.assignee, task.delegation = (
@@ -137,7 +146,7 @@ class TaskService:
         with self.uow.write() as session:
             task = self.access.open_task_to_act_on(session, actor, task_id)
             if task.delegation != "pending" or task.assignee not in actor.principals():
-                raise Conflict("only the delegate of a delegated task can resolve it")
+                raise Conflict("只有受托人可以交回委托的环节")
             draft = self._validated_draft(task, data or {})
             now = self.clock.now()
             task.assignee, task.owner, task.delegation, task.draft = (
@@ -161,59 +170,28 @@ class TaskService:
     def complete(self, actor: Actor, task_id: str, data: Any) -> dict[str, Any]:
         with self.uow.write() as session:
             task = self.access.open_task_to_act_on(session, actor, task_id)
-            self._check_may_finish(actor, task)
+            self._check_may_finish(session, actor, task)
             case = session.get(Instance, task.instance_id).data
-            clean = self.forms.validate(task.form_key, data, case)
-            return self._finish(session, actor, task, clean, "task_completed")
+            clean = validate_with_opinion(self.forms, task.form_key, data, case)
+            if self.materials is not None:
+                self.materials.check_required(session, task)  # 材料清单: 422 per missing item
+            opinion = submitted_opinion(self.forms, task.form_key, clean)
+            return self._finish(session, actor, task, clean, "task_completed", opinion=opinion)
 
-    def return_task(
-        self, actor: Actor, task_id: str, reason: str, target: str | None = None
-    ) -> dict[str, Any]:
-        """退回: send the case back to an earlier step the diagram allows (the task's
-        `return_to`). The earlier step opens again with what was submitted there as a draft;
-        who returned it, why and from where is recorded on the case and on the reopened step."""
-        if not isinstance(reason, str) or not reason.strip():
-            raise ValidationFailed("请填写退回理由", [FieldError("reason", "退回理由不能为空")])
+    def save_draft(self, actor: Actor, task_id: str, data: Any) -> dict[str, Any]:
+        """暂存: keep what the holder (or the delegate) typed so far, unvalidated."""
         with self.uow.write() as session:
             task = self.access.open_task_to_act_on(session, actor, task_id)
-            self._check_may_finish(actor, task)
-            chosen = _return_target(task, target)
-            instance = session.get(Instance, task.instance_id)
-            execution = self.instances.restore(session, instance)
-            try:
-                reopened_id = execution.return_to(task.id, chosen["id"])
-            except TaskNotReady:
-                raise Conflict("该环节已办理或已变化，请刷新后重试") from None
-            except LookupError:
-                raise ValidationFailed(
-                    "无法退回", [FieldError("target", f"不能退回到“{chosen['name']}”")]
-                ) from None
-            now = self.clock.now()
-            self._close(session, actor, task, TaskState.RETURNED, now)
-            record_history(
-                session,
-                instance.id,
-                now,
-                actor,
-                "task_returned",
-                task_id=task.id,
-                on_behalf_of=self.access.acting_for(actor, task),
-                task=task.task_spec,
-                title=task.title,
-                to=chosen["id"],
-                to_name=chosen["name"],
-                reason=reason.strip(),
-            )
-            self.instances.save(session, instance, execution, actor)
-            session.flush()
-            reopened = session.get(HumanTask, reopened_id)
-            if reopened is not None and reopened.state == TaskState.OPEN:
-                self._mark_returned(session, task, reopened, actor, reason.strip(), now)
-            return {
-                "task": task_view(task),
-                "reopened": task_view(reopened) if reopened is not None else None,
-                "instance": instance_view(instance),
-            }
+            if task.delegation != "pending" or task.assignee not in actor.principals():
+                self._check_may_finish(session, actor, task)
+            task.draft = self._validated_draft(task, data)
+            return task_view(task)
+
+    def colleagues(self, actor: Actor, task_id: str) -> list[dict[str, str]]:
+        """Who the task can be handed to (转办, 委托): the active members of its department."""
+        with self.uow.read() as session:
+            task = self.access.visible_task(session, actor, task_id)
+            return members(session, task.department, actor.username)
 
     def comment(self, actor: Actor, task_id: str, text: Any) -> dict[str, Any]:
         if not isinstance(text, str) or not text.strip() or len(text) > 4000:
@@ -254,6 +232,7 @@ class TaskService:
     ) -> dict[str, Any]:
         instance = session.get(Instance, task.instance_id)
         execution = self.instances.restore(session, instance)
+        before = set(open_task_ids(session, instance.id))
         try:
             execution.complete(task.id, data)
         except TaskNotReady:
@@ -275,6 +254,8 @@ class TaskService:
         )
         self.instances.save(session, instance, execution, actor)
         session.flush()
+        opened = [i for i in open_task_ids(session, instance.id) if i not in before]
+        record_next_steps(session, task, opened)
         return {"task": task_view(task), "instance": instance_view(instance)}
 
     def _close(
@@ -284,55 +265,7 @@ class TaskService:
         task.assignee = task.assignee or actor.username
         self.instances.sla.stop_task_clocks(session, task, now, completed=True)
 
-    def _mark_returned(
-        self,
-        session: Session,
-        returning: HumanTask,
-        reopened: HumanTask,
-        actor: Actor,
-        reason: str,
-        now: datetime,
-    ) -> None:
-        """The reopened step shows why it came back, starts from what was submitted there
-        before, and goes back to whoever handled it then (if they still can)."""
-        earlier = session.scalars(
-            select(HumanTask)
-            .where(
-                HumanTask.instance_id == reopened.instance_id,
-                HumanTask.task_spec == reopened.task_spec,
-                HumanTask.state == TaskState.DONE,
-            )
-            .order_by(HumanTask.completed_at.desc())
-        ).first()
-        reopened.returned = {
-            "from_task": returning.task_spec,
-            "from_title": returning.title,
-            "by": actor.username,
-            "department": returning.department,
-            "reason": reason,
-            "at": now.isoformat(),
-        }
-        if earlier is None:
-            return
-        submitted = session.scalars(
-            select(HistoryEntry.details)
-            .where(
-                HistoryEntry.task_id == earlier.id,
-                HistoryEntry.action == "task_completed",
-            )
-            .order_by(HistoryEntry.id.desc())
-        ).first()
-        if submitted and isinstance(submitted.get("data"), dict):
-            reopened.draft = self._validated_draft(reopened, submitted["data"])
-        handler = session.scalar(
-            select(User).where(User.username == earlier.completed_by, User.is_active)
-        )
-        if handler is not None and reopened.department in (
-            load_actor(session, handler, self.clock.now().date()).departments
-        ):
-            reopened.assignee, reopened.claimed_at = handler.username, now
-
-    def _check_may_finish(self, actor: Actor, task: HumanTask) -> None:
+    def _check_may_finish(self, session: Session, actor: Actor, task: HumanTask) -> None:
         if task.delegation == "pending":
             raise Conflict("该环节已委托他人办理：由受托人办理后交回，再由本人办结")
         if (
@@ -340,14 +273,14 @@ class TaskService:
             and task.assignee not in actor.principals()
             and not actor.is_admin
         ):
-            raise Conflict(f"该环节已由 {task.assignee} 认领")
+            raise Conflict(f"该环节已由{person(session, task.assignee)}认领")
 
     def _claim(self, session: Session, actor: Actor, task: HumanTask) -> None:
         if task.assignee is not None:
-            who = "you" if task.assignee == actor.username else task.assignee
-            raise Conflict(f"the task is already claimed by {who}")
+            who = "您" if task.assignee == actor.username else person(session, task.assignee)
+            raise Conflict(f"该环节已由{who}认领")
         if task.department is None:
-            raise Conflict("the task is not routed to a department yet")
+            raise Conflict("该环节尚未派发到办理部门，暂不能认领")
         now = self.clock.now()
         # A conditional update: of any number of concurrent claimers exactly one matches.
         claimed = session.execute(
@@ -361,13 +294,13 @@ class TaskService:
             .execution_options(synchronize_session=False)
         ).rowcount
         if claimed != 1:
-            raise Conflict("the task was claimed by someone else at the same time")
+            raise Conflict("该环节刚刚已被他人认领，请刷新后查看")
         session.refresh(task)
         record_history(session, task.instance_id, now, actor, "task_claimed", task_id=task.id)
 
     def _check_held_by(self, actor: Actor, task: HumanTask) -> None:
         if task.assignee not in actor.principals() and not actor.is_admin:
-            raise Conflict("claim the task before handing it on")
+            raise Conflict("请先认领该环节，再转办或委托")
 
     def _colleague(self, session: Session, task: HumanTask, username: str, actor: Actor) -> User:
         user = session.scalar(select(User).where(User.username == username, User.is_active))
@@ -376,28 +309,15 @@ class TaskService:
             or user.username == actor.username
             or task.department not in load_actor(session, user, self.clock.now().date()).departments
         ):
+            department = department_name(session, task.department)
             raise ValidationFailed(
-                "无法转交",
-                [FieldError("to", f"'{username}' 不是本部门（{task.department}）的人员")],
+                "无法转交", [FieldError("to", f"所选人员不是{department}的在岗人员")]
             )
         return user
 
     def _validated_draft(self, task: HumanTask, data: Any) -> dict[str, Any]:
         """A draft may be partial: it keeps the fields the form declares, unvalidated."""
         if not isinstance(data, dict):
-            raise ValidationFailed("草稿必须是对象", [FieldError("data", "expected an object")])
+            raise ValidationFailed("草稿必须是对象", [FieldError("data", "草稿格式不正确")])
         declared = self.forms.schema(task.form_key).get("properties", {}) if task.form_key else None
         return {k: v for k, v in data.items() if declared is None or k in declared}
-
-
-def _return_target(task: HumanTask, target: str | None) -> dict[str, str]:
-    allowed = task.return_targets or []
-    if not allowed:
-        raise Conflict("此环节不能退回：流程未设置可退回的环节，或尚未经过该环节")
-    if target is None and len(allowed) == 1:
-        return allowed[0]
-    for choice in allowed:
-        if choice["id"] == target:
-            return choice
-    names = "、".join(t["name"] for t in allowed)
-    raise ValidationFailed("请选择退回环节", [FieldError("target", f"可退回到：{names}")])

@@ -31,13 +31,11 @@ class UnitOfWork:
             session.commit()
         except StaleDataError as exc:
             session.rollback()
-            raise Conflict(
-                "the case was changed by someone else at the same time; reload and try again"
-            ) from exc
+            raise Conflict("办件刚刚已被他人修改，请刷新后重试") from exc
         except OperationalError as exc:
             session.rollback()
             if "locked" in str(exc).lower() or "deadlock" in str(exc).lower():
-                raise Conflict("the database is busy with a concurrent change; try again") from exc
+                raise Conflict("系统正忙于处理同时提交的修改，请稍后重试") from exc
             raise
         except BaseException:
             session.rollback()

@@ -1,13 +1,16 @@
-"""Starting a case and the case page."""
+"""Starting a case, the case page (diagram, labelled data, timeline, time limits, documents,
+called decisions) and its 审批表 (printable page and PDF)."""
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from engine.errors import LandflowError
+from engine.services.case_summary import next_steps
 from engine.services.container import Landflow
 
 from .form_fields import fields_of, parse_posted
@@ -73,9 +76,54 @@ def _start_fields(
 
 
 @router.get("/cases/{case_id}")
-def case_page(request: Request, case_id: str, actor: ActorDep) -> HTMLResponse:
-    case = landflow(request).instances.get(actor, case_id)
-    return render(request, "case.html", actor, case=case)
+def case_page(request: Request, case_id: str, actor: ActorDep, done: str = "") -> HTMLResponse:
+    lf = landflow(request)
+    record = lf.case_record.page(actor, case_id)
+    case = record["case"]
+    return render(
+        request,
+        "case.html",
+        actor,
+        case=case,
+        record=record,
+        tasks=sorted(case["tasks"], key=lambda t: (t["created_at"], t["completed_at"] or "~")),
+        open_tasks=[t for t in case["tasks"] if t["state"] == "open"],
+        submitted=_submitted(case, done),
+        attachments=lf.attachments.list_for_case(actor, case_id),
+        task=None,
+        materials=[],
+    )
+
+
+@router.get("/cases/{case_id}/approval-form")
+def approval_form_page(request: Request, case_id: str, actor: ActorDep) -> HTMLResponse:
+    form = landflow(request).approval_form.form(actor, case_id)
+    return render(request, "approval_form.html", actor, form=form)
+
+
+@router.get("/cases/{case_id}/approval-form.pdf")
+def approval_form_pdf(request: Request, case_id: str, actor: ActorDep) -> Response:
+    name, pdf = landflow(request).approval_form.pdf(actor, case_id)
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}",
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+def _submitted(case: dict[str, Any], task_id: str) -> dict[str, Any] | None:
+    """After a submission (?done=<task>): the steps it opened, for "已提交，流转至…"."""
+    if not task_id:
+        return None
+    done = next((t for t in case["tasks"] if t["id"] == task_id and t["state"] == "done"), None)
+    if done is None:
+        return None
+    opened = next_steps(case, task_id)
+    return {"title": done["title"], "next": opened or [], "known": opened is not None}
 
 
 def _latest_processes(lf: Landflow) -> list[dict[str, Any]]:

@@ -39,6 +39,8 @@ ACTION_LABELS = {
     "supervision_order": "督办",
     "accepted_by_law": "依法视为受理",
     "deadline_recomputed": "期限重新计算",
+    "attachment_added": "上传材料",
+    "attachment_deleted": "删除材料",
 }
 SLA_LABELS = {
     "normal": "正常",

@@ -4,11 +4,25 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from . import admin_incidents, auth_pages, case_pages, inbox_pages, task_pages
+from . import (
+    admin_incidents,
+    api_docs_pages,
+    attachment_pages,
+    auth_pages,
+    case_list_pages,
+    case_pages,
+    inbox_pages,
+    task_pages,
+    workspace_pages,
+)
 from .rendering import LoginRequired, page_error
 
 router = APIRouter(include_in_schema=False)
 for _module in (auth_pages, inbox_pages, task_pages, case_pages, admin_incidents):
     router.include_router(_module.router)
+router.include_router(case_list_pages.router)
+router.include_router(workspace_pages.router)
+router.include_router(attachment_pages.router)
+router.include_router(api_docs_pages.router)
 
 __all__ = ["LoginRequired", "page_error", "router"]

@@ -18,6 +18,7 @@ from jinja2 import pass_context
 from engine.errors import AuthenticationRequired
 from engine.services.actor import Actor
 from engine.services.container import Landflow
+from engine.services.inbox import COUNT_CAP
 from engine.services.sla import SUSPENSION_TYPES
 
 from .labels import ACTION_LABELS, CLOCK_LABELS, SLA_LABELS, STATE_LABELS, STATUS_LABELS
@@ -129,3 +130,10 @@ for _filter, _lookup in (
     ("dept_type_name", "dept_type"),
 ):
     TEMPLATES.env.filters[_filter] = _name_filter(_lookup)
+
+
+def _count_text(value: object) -> object:
+    return f"{COUNT_CAP}+" if isinstance(value, int) and value > COUNT_CAP else value
+
+
+TEMPLATES.env.filters["count_text"] = _count_text

@@ -1,4 +1,5 @@
-"""The case page shows a running called process's data, read-only, under its own heading."""
+"""The case page shows a running called process's data (the values its forms label),
+read-only, under its own heading with its open step."""
 
 from __future__ import annotations
 
@@ -51,7 +52,8 @@ def test_the_case_page_lists_the_running_called_process(web_lf, page, site, scre
     page.goto(f"{site}/cases/{case['id']}")
 
     section = page.locator("section.called")
-    assert section.locator("h2").inner_text() == "进行中的子流程：集体决策"
+    assert section.locator("h2").inner_text() == "集体决策 进行中"
+    assert "确认缴费" in section.locator("tr.open-step").inner_text()  # its open step
     fields = dict(
         zip(
             section.locator("dt").all_inner_texts(),
@@ -59,9 +61,11 @@ def test_the_case_page_lists_the_running_called_process(web_lf, page, site, scre
             strict=True,
         )
     )
-    # the form's title labels the field; a script's variable without a form shows by name;
-    # what the caller passed in (matter) is not repeated
-    assert fields == {"缴费金额（元）": "1200", "notice_ends_at": NOTICE_ENDS_AT}
+    # the form's title labels the field; a script's variable no form names is not shown (no
+    # identifiers on pages); what the caller passed in (matter) is not repeated
+    assert fields == {"缴费金额（元）": "1200"}
+    text = page.locator("main").inner_text()
+    assert "notice_ends_at" not in text and NOTICE_ENDS_AT not in text
     # the calling case's own data is unchanged while the call runs
-    assert "notice_ends_at" not in page.locator("section.card pre").last.inner_text()
+    assert "1200" not in page.locator("#data-title").locator("xpath=..").inner_text()
     screenshot(page, "case-called-process")

@@ -54,8 +54,10 @@ def fill(page, data: dict) -> None:
             field.select_option(str(value))
         elif field.count():
             field.fill(str(value))
-        else:
+        elif isinstance(value, bool):
             page.check(f"input[name={name}][value={'true' if value else 'false'}]")
+        else:  # a choice offered as radio buttons
+            page.check(f"input[name={name}][value='{value}']")
 
 
 def do_task(browser, url: str, username: str, title: str, data: dict, shots=None) -> None:
@@ -67,6 +69,7 @@ def do_task(browser, url: str, username: str, title: str, data: dict, shots=None
         page.screenshot(path=str(shots), full_page=True)
     page.click("text=提交办理")
     page.wait_for_url(re.compile(r"/cases/"))
+    assert "已提交" in page.locator("main").inner_text()
     context.close()
 
 

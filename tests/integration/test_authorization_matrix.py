@@ -33,6 +33,7 @@ RULES: dict[tuple[str, str], tuple[str, object]] = {
     ("POST", "/api/v1/instances"): (CASE, {"process_id": "parcel", "region": "330702101201"}),
     ("GET", "/api/v1/instances"): (LIST, None),
     ("GET", "/api/v1/instances/{instance_id}"): (CASE, None),
+    ("GET", "/api/v1/instances/{instance_id}/diagram"): (CASE, None),
     ("POST", "/api/v1/instances/{instance_id}/terminate"): (ADMIN, {"reason": "x"}),
     ("GET", "/api/v1/tasks"): (LIST, None),
     ("GET", "/api/v1/tasks/counts"): (SELF, None),
@@ -98,6 +99,12 @@ RULES: dict[tuple[str, str], tuple[str, object]] = {
     ("GET", "/api/v1/incidents/{incident_id}"): (ADMIN, None),
     ("POST", "/api/v1/incidents/{incident_id}/retry"): (ADMIN, {"data": {}}),
     ("POST", "/api/v1/incidents/{incident_id}/cancel-step"): (ADMIN, {"reason": "x"}),
+    ("GET", "/api/v1/tasks/{task_id}/materials"): (TASK, None),
+    ("POST", "/api/v1/tasks/{task_id}/attachments"): (TASK, None),
+    ("GET", "/api/v1/instances/{instance_id}/attachments"): (CASE, None),
+    ("GET", "/api/v1/attachments/{attachment_id}"): (CASE, None),
+    ("GET", "/api/v1/attachments/{attachment_id}/content"): (CASE, None),
+    ("DELETE", "/api/v1/attachments/{attachment_id}"): (CASE, None),
 }
 PARAMS = {
     "file_name": "parcel.bpmn",
@@ -108,6 +115,7 @@ PARAMS = {
     "day": "2026-11-03",
     "rule_id": "1",
     "incident_id": "1",
+    "attachment_id": "00000000-0000-0000-0000-0000000a77ac",
 }
 
 

@@ -129,6 +129,8 @@ def plan(lf, actor, where: TaskFilter) -> str:
         ("zrzy.330702", "mine"),
         ("zrzy.330702", "queue"),
         ("zrzy.330702", "all"),
+        ("zrzy.330702", "own"),
+        ("zrzy.330702", "supervised"),
         ("ldxz.330700", "watch"),
         ("ldxz.330700", "all"),
         ("admin", "unroutable"),

@@ -64,7 +64,9 @@ def test_large_parcel_runs_every_construct_to_completion(lf, alice):
     assert pay["process_id"] == "sample_payment" and pay["lane"] == "财政局"
 
     for review, opinion in zip(reviews, ["同意", "修改后同意"], strict=True):
-        alice.complete(review["id"], {"opinion": opinion})
+        # not agreeing outright needs a reason
+        remark = {"remark": "补充排水方案"} if opinion != "同意" else {}
+        alice.complete(review["id"], {"opinion": opinion, **remark})
         assert_state_round_trips(lf, case_id)
     step(lf, alice, case_id, "pay", {"amount": 12345.6})
     decide = alice.task(case_id, "decide")

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from engine.db.tables import ProcessVersion, Region
 from engine.services.actor import SYSTEM
+from engine.services.attachment_samples import attach_samples
 from engine.services.container import Landflow
 from tests.support import assert_state_round_trips
 
@@ -116,7 +117,9 @@ class Scenario:
             f"'{name}' went to {task['department'] or 'nobody'} "
             f"({task['unroutable'] or 'routed'}), expected {expected}"
         )
-        result = self.lf.tasks.complete(self.actor(expected), task["id"], data)
+        actor = self.actor(expected)
+        attach_samples(self.lf.attachments, actor, task["id"])  # the step's required materials
+        result = self.lf.tasks.complete(actor, task["id"], data)
         self.round_trip()
         return result
 

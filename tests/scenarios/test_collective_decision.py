@@ -316,6 +316,7 @@ def test_consultation_and_party_meeting_can_send_the_proposal_back(product_lf):
             "party_meeting_held_on": "2026-03-06",
             "party_members_present_count": 20,
             "party_review_outcome": "退回重新提议",
+            "party_review_opinion": "复垦范围与村规划不一致",
         },
         by=PARTY,
     )

@@ -1,27 +1,29 @@
-"""Walk a shipped process along its main path and try every action at every user task it reaches.
+"""Walk a shipped process along one path and try every action at every user task it reaches.
 
 A `Script` says how to answer: the form data of processes/demo/<process_id>.json, main-path
 answers for the tasks that script does not cover, generated values (engine.demo_cases) for the
 rest, the messages to send when the case waits for them, and how long to let a task wait before
-it is completed (so that the timers of its boundary events open their tasks).
+it is completed (so that the timers of its boundary events open their tasks). `Script.branch`
+overrides some of that so the walk takes an alternative path; an answer given as a list answers
+the successive completions of that task in turn (the last one repeats), e.g. a failed vote first.
 
-`Walker.run()` works the open tasks one at a time as the department each is routed to. The first
-time it reaches a task it claims, unclaims and claims it again, transfers it to a colleague, who
-suspends and resumes its time limit, asks for an extension that the department head approves,
-delegates it back and gets it resolved, then returns it (退回) if the task offers a return target
-and it was not returned yet, or completes it. Later visits only complete. When no task is open
-it sends a scripted message the case waits for, or moves the clock to the next timer. After every
-action the case must not be in error, must have no open incident and must round-trip its state."""
+`Walker.run()` works the open tasks one at a time as the department each is routed to, which
+first uploads a sample PDF for each required material (processes/materials.csv) the case lacks.
+The first time it reaches a task it claims, unclaims and claims it again, transfers it to a
+colleague, who suspends and resumes its time limit, asks for an extension that the department
+head approves, delegates it back and gets it resolved, then returns it (退回) if the task offers
+a return target and it was not returned yet, or completes it; for a task an earlier walk already
+tried all that on (`tried_before`) it only returns or completes. Later visits only complete.
+When no task is open it sends the next scripted message the case waits for, or moves the clock
+to the next timer. After every action the case must not be in error, must have no open incident
+and must round-trip its state."""
 
 from __future__ import annotations
 
-import json
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Set
 from datetime import timedelta
-from functools import cache
-from pathlib import Path
+from functools import cache, partial
 from typing import Any
 
 from sqlalchemy import select
@@ -30,67 +32,41 @@ from engine.db.tables import HumanTask, Instance, Job, MessageWait
 from engine.demo_cases import generated
 from engine.domain.sla import ClockState
 from engine.services.actor import SYSTEM
+from engine.services.attachment_samples import attach_samples
 from engine.services.auth import hash_password
 from engine.services.container import Landflow
 from engine.services.organisation import UserSpec
 from engine.services.views import task_view
 from tests.scenarios.harness import Scenario
+from tests.scenarios.walk_script import Script
 
-DEMO_DIR = Path(__file__).resolve().parents[2] / "processes" / "demo"
 ADDED_USER_PASSWORD = "walker-pass"
 EXTENSION_DAYS = 5
 MAX_STEPS = 400
 LIMITS = ("statutory", "committed")  # the task clocks, the one extended first
 
-Answer = dict[str, Any] | Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]]
-
-
-@dataclass
-class Script:
-    process_id: str
-    region: str
-    start_data: dict[str, Any]
-    answers: dict[str, Answer]  # task name -> form data, or f(case data, task) -> form data
-    messages: dict[str, Any]  # message name -> payload, sent when the case waits for it
-    holds: dict[str, timedelta] = field(default_factory=dict)  # task name -> wait before acting
-
-    @classmethod
-    def from_demo(
-        cls,
-        process_id: str,
-        answers: dict[str, Answer] | None = None,
-        messages: dict[str, Any] | None = None,
-        holds: dict[str, timedelta] | None = None,
-    ) -> Script:
-        """The demo script's region, start data, answers and messages; `answers` and `messages`
-        add what the main path needs beyond the demo script (they never override the demo's)."""
-        demo = json.loads((DEMO_DIR / f"{process_id}.json").read_text(encoding="utf-8"))
-        merged: dict[str, Answer] = {**(answers or {}), **demo.get("answers", {})}
-        sent = {m["name"]: m.get("payload") for m in demo.get("messages", {}).values()}
-        return cls(
-            process_id,
-            demo["region"],
-            demo.get("start_data", {}),
-            merged,
-            {**(messages or {}), **sent},
-            holds or {},
-        )
-
 
 class Walker:
-    def __init__(self, lf: Landflow, script: Script) -> None:
+    def __init__(
+        self, lf: Landflow, script: Script, tried_before: Set[tuple[str, str]] = frozenset()
+    ) -> None:
+        """`tried_before`: (process, task name) an earlier walk tried every action on; this walk
+        only returns (once) or completes them."""
         self.lf = lf
         self.script = script
+        self.tried_before = tried_before
         self.case = Scenario(lf, script.process_id, script.region, data=script.start_data)
         self.visited: set[tuple[str, str]] = set()  # (task's process, task name)
-        self.acted_on: set[tuple[str, str, str | None]] = set()  # ... and its loop item
+        self.seen: set[tuple[str, str, str | None]] = set()  # ... and its loop item
+        self.acted_on: set[tuple[str, str, str | None]] = set()  # every action tried
         self.returnable: set[tuple[str, str]] = set()
         self.returned: set[tuple[str, str]] = set()
         self.without_limit: set[tuple[str, str]] = set()  # no clock: suspend/extend not tried
         self.not_extendable: set[tuple[str, str]] = set()  # no clock the law lets be extended
         self.actions: Counter[str] = Counter()
+        self.completed: Counter[str] = Counter()  # task name -> completions, for in-turn answers
         self.held: set[str] = set()
-        self.sent: set[str] = set()
+        self.sent: set[int] = set()  # indexes into script.messages
         self.added_users: set[str] = set()
         self.check()
 
@@ -115,14 +91,18 @@ class Walker:
             self.advance(self.script.holds[name])
             return
         self.case.expect_routed(task)
+        self.attach_required_materials(task)
         key = (task["process_id"], name)
         self.visited.add(key)
         if self.return_targets(task):
             self.returnable.add(key)
         item = (task["process_id"], name, task["properties"].get("item"))
-        if item in self.acted_on:  # e.g. reopened by a return: back to whoever holds it
-            holder = task["assignee"] or task["department"]
-            self.act("complete", self.lf.tasks.complete, holder, task["id"], self.answer(task))
+        if item in self.seen:  # e.g. reopened by a return: back to whoever holds it
+            self.complete(task["assignee"] or task["department"], task)
+            return
+        self.seen.add(item)
+        if key in self.tried_before:
+            self.return_or_complete(task, task["department"], self.answer(task))
             return
         self.acted_on.add(item)
         self.try_every_action(task)
@@ -146,15 +126,28 @@ class Walker:
         self.act("resolve", self.lf.tasks.resolve, demo, task_id, answer, "已核对")
         row = self.row(task_id)
         assert (row["assignee"], row["delegation"], row["draft"]) == (clerk, "resolved", answer)
-        key = (task["process_id"], task["name"])
-        targets = self.return_targets(task)
-        if targets and key not in self.returned:
-            self.return_to(task, clerk, targets[0])
-        else:
-            self.act("complete", self.lf.tasks.complete, clerk, task_id, answer)
-            assert self.row(task_id)["state"] == "done"
+        self.return_or_complete(task, clerk, answer)
 
     # ---- the actions -----------------------------------------------------------------------
+    def attach_required_materials(self, task: dict[str, Any]) -> None:
+        """A sample PDF for each required material (processes/materials.csv) still missing."""
+        upload = partial(attach_samples, self.lf.attachments)
+        self.act("attach", upload, task["department"], task["id"])
+
+    def return_or_complete(self, task: dict[str, Any], username: str, answer: dict) -> None:
+        """退回 once per returnable task of the walk, else complete."""
+        targets = self.return_targets(task)
+        if targets and (task["process_id"], task["name"]) not in self.returned:
+            self.return_to(task, username, targets[0])
+        else:
+            self.complete(username, task, answer)
+            assert self.row(task["id"])["state"] == "done"
+
+    def complete(self, username: str, task: dict[str, Any], answer: dict | None = None) -> None:
+        answer = self.answer(task) if answer is None else answer
+        self.act("complete", self.lf.tasks.complete, username, task["id"], answer)
+        self.completed[task["name"]] += 1
+
     def suspend_and_resume(self, task: dict[str, Any], clerk: str) -> None:
         running = {c["id"] for c in self.clocks(task) if c["state"] in ClockState.RUNNING}
         if not running:
@@ -254,11 +247,16 @@ class Walker:
     def wait(self) -> None:
         """Nothing to do: send a scripted message the case waits for, else run the next timer."""
         waits = self.message_waits()
-        for name, payload in self.script.messages.items():
-            if name in waits and name not in self.sent:
-                self.sent.add(name)
-                self.lf.messages.correlate(SYSTEM, name, instance_id=self.case.id, payload=payload)
-                self.check(f"message {name}")
+        reached = {name for _, name in self.visited}
+        for index, message in enumerate(self.script.messages):
+            if index in self.sent or message.name not in waits:
+                continue
+            if message.after is None or message.after in reached:
+                self.sent.add(index)
+                self.lf.messages.correlate(
+                    SYSTEM, message.name, instance_id=self.case.id, payload=message.payload
+                )
+                self.check(f"message {message.name}")
                 return
         due = self.next_timer()
         assert due is not None, (
@@ -344,6 +342,8 @@ class Walker:
 
     def answer(self, task: dict[str, Any]) -> dict[str, Any]:
         answer = self.script.answers.get(task["name"])
+        if isinstance(answer, list):
+            answer = answer[min(self.completed[task["name"]], len(answer) - 1)]
         if callable(answer):
             return answer(self.case.data, task)
         if answer is not None:
