@@ -32,7 +32,7 @@ test: install
 	bash scripts/install-system-deps.sh
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2  # two workers: one per core; each has its own databases
 
 lint: install
 	$(BIN)/ruff check .
