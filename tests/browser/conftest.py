@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from engine.services.container import Landflow
-from tests.conftest import make_settings
+from tests.conftest import PROJECT, make_settings
 from tests.live_server import serving
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -84,3 +84,17 @@ def screenshot(request) -> Callable[..., Path]:
         return path
 
     return save
+
+
+@pytest.fixture
+def product_site(sqlite_template, tmp_path, clock):
+    """A served Landflow with the five shipped processes and forms: (url, landflow)."""
+    path = tmp_path / "landflow.db"
+    shutil.copy(sqlite_template, path)
+    settings = make_settings(
+        f"sqlite:///{path}", processes_dir=PROJECT / "processes", forms_dir=PROJECT / "forms"
+    )
+    lf = Landflow.build(settings, clock)
+    with serving(lf) as url:
+        yield url, lf
+    lf.close()

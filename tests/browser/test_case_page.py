@@ -7,21 +7,18 @@ clerks. Screenshots at 1366×768 (and a tablet) go to test-output/screenshots/."
 from __future__ import annotations
 
 import re
-import shutil
 from urllib.parse import urlparse
 
 import pytest
 
-from engine.services.container import Landflow
 from tests.browser.conftest import SCREENSHOTS
 from tests.browser.test_form_pages import signed_in
-from tests.conftest import PROJECT, make_settings
+from tests.conftest import PROJECT
 from tests.integration.test_approval_form_pdf import (
     FGW_COMMENT,
     SUPPLEMENT_REASON,
     walk_to_revision,
 )
-from tests.live_server import serving
 
 CODES = re.compile(r"zrzy\.|applicant\.|task_completed|task_created|sla_suspended|joint_review")
 TABLET = {"width": 820, "height": 1180}
@@ -34,19 +31,6 @@ VIEWER = PROJECT / "engine/web/static/vendor/bpmn-js/bpmn-navigated-viewer.produ
 def browser_assets_built():
     if not VIEWER.is_file():
         pytest.fail("the browser assets are not built: run `make install` (npm ci + npm run build)")
-
-
-@pytest.fixture
-def product_site(sqlite_template, tmp_path, clock):
-    path = tmp_path / "landflow.db"
-    shutil.copy(sqlite_template, path)
-    settings = make_settings(
-        f"sqlite:///{path}", processes_dir=PROJECT / "processes", forms_dir=PROJECT / "forms"
-    )
-    lf = Landflow.build(settings, clock)
-    with serving(lf) as url:
-        yield url, lf
-    lf.close()
 
 
 def element(page, element_id: str):

@@ -4,31 +4,11 @@ appear) as the controlling field changes. Screenshots at 1366×768 go to test-ou
 
 from __future__ import annotations
 
-import shutil
-
-import pytest
-
-from engine.services.container import Landflow
-from tests.conftest import PROJECT, make_settings
-from tests.live_server import serving
 from tests.scenarios import test_collective_decision as decision
 from tests.scenarios import test_homestead_withdrawal as homestead
 
 VILLAGE = decision.VILLAGE
 TOO_MANY_VOTES = "赞成、反对、弃权票数之和不能超过到会人数"
-
-
-@pytest.fixture
-def product_site(sqlite_template, tmp_path, clock):
-    path = tmp_path / "landflow.db"
-    shutil.copy(sqlite_template, path)
-    settings = make_settings(
-        f"sqlite:///{path}", processes_dir=PROJECT / "processes", forms_dir=PROJECT / "forms"
-    )
-    lf = Landflow.build(settings, clock)
-    with serving(lf) as url:
-        yield url, lf
-    lf.close()
 
 
 def signed_in(browser, url: str, username: str):

@@ -7,17 +7,12 @@ case search. Screenshots: inbox.png, inbox-phone.png, cases.png, applicant-home.
 from __future__ import annotations
 
 import re
-import shutil
 from datetime import timedelta
-
-import pytest
 
 from engine.db.tables import SupervisionOrder
 from engine.services.attachment_samples import attach_samples
 from engine.services.container import Landflow
 from tests.browser.conftest import SCREENSHOTS
-from tests.conftest import PROJECT, make_settings
-from tests.live_server import serving
 from tests.scenarios.harness import Scenario
 from tests.scenarios.test_joint_review_entry import APPLICANT, START, application
 
@@ -27,19 +22,6 @@ PHONE = {"width": 390, "height": 844}
 TABLET = {"width": 768, "height": 1024}
 # what a clerk must never read on these pages
 CODES = re.compile(r"zrzy|ldxz|applicant|joint_review|330702|None|null|\{|\}|sla_|scope=")
-
-
-@pytest.fixture
-def product_site(sqlite_template, tmp_path, clock):
-    path = tmp_path / "landflow.db"
-    shutil.copy(sqlite_template, path)
-    settings = make_settings(
-        f"sqlite:///{path}", processes_dir=PROJECT / "processes", forms_dir=PROJECT / "forms"
-    )
-    lf = Landflow.build(settings, clock)
-    with serving(lf) as url:
-        yield url, lf
-    lf.close()
 
 
 def entry_case(lf: Landflow, village: str, days_later: int, parcel: str, location: str, name: str):
