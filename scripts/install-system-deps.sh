@@ -12,7 +12,17 @@ if command -v chromium >/dev/null 2>&1 && fc-list :lang=zh 2>/dev/null | grep -q
 fi
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends chromium fonts-wqy-microhei fontconfig nodejs npm >/dev/null
+# Ask apt only for what is missing: a machine whose node comes from elsewhere (nodesource,
+# nvm) would otherwise refuse Debian's npm as a broken package and install nothing.
+packages=()
+command -v chromium >/dev/null 2>&1 || packages+=(chromium)
+[ -f "$PDF_FONT" ] || packages+=(fonts-wqy-microhei)
+command -v fc-list >/dev/null 2>&1 || packages+=(fontconfig)
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
+if [ ${#packages[@]} -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+fi
 command -v chromium

@@ -82,6 +82,13 @@ def rows(page) -> list[str]:
     return page.locator("table.inbox-list tbody tr").all_inner_texts()
 
 
+def navigate(page, label: str) -> None:
+    """Click a link or button that loads a new page and wait for it, so rows are read from
+    the new page, not from the old one or one half loaded."""
+    with page.expect_navigation():
+        page.click(f"text={label}")
+
+
 def tab(page, label: str):
     return page.locator(".inbox-tabs a", has_text=label)
 
@@ -141,26 +148,26 @@ def test_filters_and_sorting_change_the_rows(browser, product_site):
     assert "寺平村" in second and "剩 1 个工作日" in second
 
     page.select_option("#flt-sort", "-created")
-    page.click("text=筛选")
+    navigate(page, "筛选")
     assert ["寺平村" in r for r in rows(page)] == [True, False]
 
     page.select_option("#flt-light", "red")
-    page.click("text=筛选")
+    navigate(page, "筛选")
     assert len(rows(page)) == 1 and "古方村" in rows(page)[0]
 
     page.select_option("#flt-light", "")
     page.select_option("#flt-region", label="金华市婺城区汤溪镇")
-    page.click("text=筛选")
+    navigate(page, "筛选")
     assert len(rows(page)) == 1 and "寺平村" in rows(page)[0]
 
-    page.click("text=清除")
+    navigate(page, "清除")
     page.fill("#flt-since", "2026-03-04")
-    page.click("text=筛选")
+    navigate(page, "筛选")
     assert len(rows(page)) == 1 and "寺平村" in rows(page)[0]
 
-    page.click("text=清除")
+    navigate(page, "清除")
     page.select_option("#flt-process", label="集体民主决策（四议两公开）")
-    page.click("text=筛选")
+    navigate(page, "筛选")
     assert page.locator("table.inbox-list td.empty").inner_text() == "暂无事项"
     context.close()
 
@@ -233,7 +240,7 @@ def test_the_applicant_sees_a_plain_view_with_the_supplement_notice(
 
     page.click(".bell")
     assert "请补正材料：宗地界址图、村民代表会议决议" in page.locator(".notices").inner_text()
-    page.click("text=标为已读")
+    navigate(page, "标为已读")
     assert page.locator(".bell .count").count() == 0
     context.close()
 

@@ -33,6 +33,7 @@ def test_a_clerk_completes_a_task_from_the_inbox(web_lf, page, site, tmp_path):
 
     page.fill("#f_parcel_area", "-5")
     page.click("text=提交办理")
+    page.locator(".field.invalid .error").first.wait_for()
     errors = page.locator(".field.invalid .error").all_inner_texts()
     assert any("宗地面积" in e for e in errors) and any("联审部门" in e for e in errors)
 
