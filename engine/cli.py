@@ -1,4 +1,5 @@
-"""The `landflow` command: serve, worker, deploy, start, tasks, complete, demo, db upgrade."""
+"""The `landflow` command: serve, worker, deploy, start, tasks, complete, demo, db upgrade,
+audit verify, backup and restore."""
 
 from __future__ import annotations
 
@@ -9,8 +10,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from engine.db.schema_lock import schema_lock
 from engine.errors import LandflowError
+from engine.services import backup as backups
 from engine.services.actor import SYSTEM
+from engine.services.audit_verify import verify_chain
 from engine.services.container import Landflow
 from engine.services.inbox import SCOPES, TaskFilter
 from engine.settings import Settings
@@ -32,6 +36,7 @@ def cmd_serve(lf: Landflow, args: argparse.Namespace) -> int:
 
     from engine.api.app import create_app
 
+    _migrate(lf)
     if args.demo:
         from engine.demo import load_demo
 
@@ -46,20 +51,21 @@ def cmd_serve(lf: Landflow, args: argparse.Namespace) -> int:
 def cmd_worker(lf: Landflow, args: argparse.Namespace) -> int:
     from engine import scheduler
 
-    lf.migrate()
+    _migrate(lf)
+    lf.templates.start_up()
     print(
-        f"landflow worker {lf.jobs.worker_id} running due jobs every "
+        f"landflow worker {lf.jobs.worker_id} running due jobs and deliveries every "
         f"{lf.settings.scheduler_interval_seconds}s"
     )
     if args.once:
-        _print({"ran": lf.jobs.run_due()})
+        _print({"ran": lf.jobs.run_due(), "delivered": lf.deliveries.run_due()})
         return 0
-    scheduler.run_forever(lf.jobs, lf.settings.scheduler_interval_seconds)
+    scheduler.run_forever(lf.runners(), lf.settings.scheduler_interval_seconds)
     return 0
 
 
 def cmd_deploy(lf: Landflow, args: argparse.Namespace) -> int:
-    lf.migrate()
+    _migrate(lf)
     files = {Path(p).name: Path(p).read_bytes() for p in args.files}
     _print(lf.definitions.deploy(files, SYSTEM, source="cli").as_dict())
     return 0
@@ -94,15 +100,50 @@ def cmd_complete(lf: Landflow, args: argparse.Namespace) -> int:
 def cmd_demo(lf: Landflow, args: argparse.Namespace) -> int:
     from engine.demo import load_demo
 
+    _migrate(lf)
     lf.start_up()
     _print(load_demo(lf))
     return 0
 
 
 def cmd_db(lf: Landflow, args: argparse.Namespace) -> int:
-    lf.migrate()
+    _migrate(lf)
     print("database is at the newest schema")
     return 0
+
+
+def _migrate(lf: Landflow) -> None:
+    """Migrate and seed one process at a time (serve and worker may start together)."""
+    with schema_lock(lf.settings.database_url):
+        lf.migrate()
+
+
+def cmd_audit_verify(lf: Landflow, args: argparse.Namespace) -> int:
+    """Check the audit chain and the case histories against it; exit 1 when broken."""
+    with lf.uow.read() as session:
+        outcome = verify_chain(session)
+    _print(outcome)
+    return 0 if outcome["ok"] else 1
+
+
+def cmd_backup(lf: Landflow, args: argparse.Namespace) -> int:
+    _print(backups.backup(lf.settings.database_url, Path(args.file)))
+    return 0
+
+
+def cmd_restore(lf: Landflow, args: argparse.Namespace) -> int:
+    """Restore, bring the schema to the newest version, then check the audit chain."""
+    lf.close()
+    restored = backups.restore(lf.settings.database_url, Path(args.file))
+    after = Landflow.build(lf.settings)
+    try:
+        _migrate(after)
+        with after.uow.read() as session:
+            restored["audit"] = verify_chain(session)
+    finally:
+        after.close()
+    _print(restored)
+    return 0 if restored["audit"]["ok"] else 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -115,7 +156,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--demo", action="store_true", help="load the demo organisation first")
     p.set_defaults(func=cmd_serve)
 
-    p = sub.add_parser("worker", help="run due jobs (timers) until stopped")
+    p = sub.add_parser(
+        "worker", help="run due jobs (timers, time limits, notifications) until stopped"
+    )
     p.add_argument("--once", action="store_true", help="run what is due now, then exit")
     p.set_defaults(func=cmd_worker)
 
@@ -151,6 +194,23 @@ def build_parser() -> argparse.ArgumentParser:
     db_sub = p.add_subparsers(dest="db_command", required=True)
     up = db_sub.add_parser("upgrade", help="apply migrations")
     up.set_defaults(func=cmd_db)
+
+    p = sub.add_parser("audit", help="the tamper-evident audit log")
+    audit_sub = p.add_subparsers(dest="audit_command", required=True)
+    check = audit_sub.add_parser(
+        "verify", help="check the hash chain and the case histories; exit 1 when broken"
+    )
+    check.set_defaults(func=cmd_audit_verify)
+
+    p = sub.add_parser("backup", help="copy the SQLite database (online, consistent) to a file")
+    p.add_argument("file")
+    p.set_defaults(func=cmd_backup)
+
+    p = sub.add_parser(
+        "restore", help="replace the SQLite database with a backup (stop server and worker first)"
+    )
+    p.add_argument("file")
+    p.set_defaults(func=cmd_restore)
     return parser
 
 

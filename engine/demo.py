@@ -14,6 +14,7 @@ from engine.services.container import Landflow
 from engine.services.organisation import DepartmentSpec, RegionSpec, UserSpec
 
 DEMO_PASSWORD = "demo"
+DEMO_TARGETS = "dispatch_targets.csv"  # 金华市's 2026 targets for the dispatch dashboard
 
 # province → city → county → townships → villages
 TREE: dict[tuple[str, str], Any] = {
@@ -137,8 +138,10 @@ def load_demo(lf: Landflow) -> dict[str, Any]:
 
     counts = load_demo_organisation(lf)
     cases = start_demo_cases(lf)
+    targets = lf.dispatch.seed_targets(lf.settings.processes_dir / "demo" / DEMO_TARGETS)
     return {
         "cases": {process: len(started) for process, started in cases.items()},
+        "targets": targets,
         **counts,
         "password": DEMO_PASSWORD,
         "examples": [

@@ -42,6 +42,25 @@ class Settings(BaseSettings):
     attachments_s3_access_key: SecretStr | None = None  # from the environment only
     attachments_s3_secret_key: SecretStr | None = None
 
+    # notifications (docs/notifications.md): links in messages, SMTP, SMS, delivery policy
+    public_url: str | None = None  # e.g. https://landflow.example.gov.cn, for links in messages
+    smtp_host: str | None = None  # no host: e-mail deliveries wait (and show so in the log)
+    smtp_port: int = 25
+    smtp_security: str = "none"  # none | starttls | tls
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None  # from the environment only
+    smtp_from: str = "landflow@localhost"
+    smtp_from_name: str = "农村土地审批协同平台"
+    smtp_timeout_seconds: float = 10.0
+    sms_gateway: str | None = None  # "module:factory" of an SmsGateway; None: log only
+    sms_sign: str = "土地审批"
+    http_timeout_seconds: float = 10.0  # robots and webhooks
+    delivery_max_attempts: int = 8
+    delivery_backoff_seconds: float = 30.0  # doubled per attempt
+    delivery_backoff_cap_seconds: float = 3600.0
+    delivery_lease_seconds: float = 300.0
+    delivery_batch_size: int = 50
+
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")

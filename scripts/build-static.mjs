@@ -10,9 +10,26 @@ const vendor = join(root, "engine", "web", "static", "vendor");
 const assets = {
   "bpmn-js": {
     "dist/bpmn-navigated-viewer.production.min.js": "bpmn-navigated-viewer.production.min.js",
+    "dist/bpmn-modeler.production.min.js": "bpmn-modeler.production.min.js",
     "dist/assets/diagram-js.css": "diagram-js.css",
     "dist/assets/bpmn-js.css": "bpmn-js.css",
+    "dist/assets/bpmn-font/css/bpmn-embedded.css": "bpmn-embedded.css",
     "LICENSE": "LICENSE",
+  },
+  "dmn-js": {
+    "dist/dmn-modeler.production.min.js": "dmn-modeler.production.min.js",
+    "dist/assets/dmn-js-shared.css": "dmn-js-shared.css",
+    "dist/assets/dmn-js-drd.css": "dmn-js-drd.css",
+    "dist/assets/dmn-js-decision-table.css": "dmn-js-decision-table.css",
+    "dist/assets/dmn-js-decision-table-controls.css": "dmn-js-decision-table-controls.css",
+    "dist/assets/dmn-js-literal-expression.css": "dmn-js-literal-expression.css",
+    "dist/assets/dmn-font/css/dmn-embedded.css": "dmn-embedded.css",
+    LICENSE: "LICENSE",
+  },
+  echarts: {
+    "dist/echarts.min.js": "echarts.min.js",
+    LICENSE: "LICENSE",
+    NOTICE: "NOTICE",
   },
   "swagger-ui-dist": {
     "swagger-ui-bundle.js": "swagger-ui-bundle.js",

@@ -14,17 +14,31 @@ from engine import scheduler
 from engine.services.container import Landflow
 from engine.settings import Settings
 from engine.web import pages
+from engine.web.security_headers import SecurityHeaders
 
 from . import errors
 from .routes import (
+    admin_console,
     attachments,
+    audit,
+    auth,
     case_diagram,
     definitions,
+    dispatch,
     incidents,
     instances,
     messages,
+    migrations,
+    modeler,
+    modeler_forms,
+    notification_admin,
+    notification_templates,
+    notifications,
     organisation,
+    reports,
     sla,
+    spot_checks,
+    supervision,
     system,
     tasks,
     time_limits,
@@ -60,9 +74,13 @@ def create_app(
         description="农村土地审批协同平台接口：流程定义、办件、待办、时限、组织机构与材料。",
     )
     app.state.landflow = lf
+    app.add_middleware(SecurityHeaders)
     errors.install(app)
     for module in (
+        dispatch,
         system,
+        auth,
+        audit,
         attachments,
         case_diagram,
         definitions,
@@ -73,6 +91,16 @@ def create_app(
         sla,
         time_limits,
         incidents,
+        notifications,
+        notification_admin,
+        notification_templates,
+        spot_checks,
+        supervision,
+        admin_console,
+        modeler,
+        modeler_forms,
+        migrations,
+        reports,
     ):
         app.include_router(module.router)
     app.include_router(pages.router)
@@ -81,4 +109,4 @@ def create_app(
 
 
 def background(lf: Landflow):
-    return scheduler.background(lf.jobs, lf.settings.scheduler_interval_seconds)
+    return scheduler.background(lf.runners(), lf.settings.scheduler_interval_seconds)

@@ -17,7 +17,8 @@ from engine import expressions
 from engine.domain.sla import YellowRule, parse_limit
 from engine.errors import DefinitionInvalid, DefinitionProblem
 
-from . import collect, serialization
+from . import camunda_import, collect, serialization
+from .camunda_import import ImportWarning
 from .joins import PARSER_OVERRIDES
 from .merge import merge_properties, rule_problems
 from .returns import declared_targets as returns_declared
@@ -62,10 +63,13 @@ def kind_of(file_name: str) -> str | None:
     return None
 
 
-def compile_definitions(files: Mapping[str, bytes]) -> list[CompiledProcess]:
+def compile_definitions(
+    files: Mapping[str, bytes], warnings: list[ImportWarning] | None = None
+) -> list[CompiledProcess]:
     """Parse every file, validate it, and compile each executable process with the processes
-    it calls. Raises DefinitionInvalid listing every problem found, each with file, id and line."""
-    trees, problems = _parse_all(files)
+    it calls. Raises DefinitionInvalid listing every problem found, each with file, id and line.
+    What a Camunda model's import left out is appended to `warnings` (camunda_import.py)."""
+    trees, problems = _parse_all(files, warnings if warnings is not None else [])
     if problems:
         raise DefinitionInvalid(problems)
     parser = _Parser()
@@ -116,7 +120,9 @@ def compile_definitions(files: Mapping[str, bytes]) -> list[CompiledProcess]:
     return compiled
 
 
-def _parse_all(files: Mapping[str, bytes]) -> tuple[dict[str, Any], list[DefinitionProblem]]:
+def _parse_all(
+    files: Mapping[str, bytes], warnings: list[ImportWarning]
+) -> tuple[dict[str, Any], list[DefinitionProblem]]:
     trees: dict[str, Any] = {}
     problems: list[DefinitionProblem] = []
     for name, content in files.items():
@@ -129,10 +135,12 @@ def _parse_all(files: Mapping[str, bytes]) -> tuple[dict[str, Any], list[Definit
             problems.append(refused.problem)
             continue
         if kind_of(name) == "bpmn":
+            imported = camunda_import.translate(tree, name, files)
+            warnings.extend(imported.warnings)
             found = _schema_problem(tree, name)
             found = (
-                [found]
-                if found
+                imported.problems or [found]
+                if imported.problems or found
                 else _reference_problems(tree, name)
                 + _sla_problems(tree, name)
                 + _merge_problems(tree, name)

@@ -25,6 +25,8 @@ class User(Base):
     is_admin: Mapped[bool] = mapped_column(default=False)
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    email: Mapped[str | None] = mapped_column(String(200))  # for e-mail notifications
+    phone: Mapped[str | None] = mapped_column(String(30))  # for SMS notifications
 
 
 class Region(Base):
@@ -348,7 +350,10 @@ class SlaEscalation(Base):
 
 
 class SupervisionOrder(Base):
-    """督办: a supervision order from a leadership-group office to a late department."""
+    """督办: a supervision order from a leadership-group office to a department about a case
+    (`instance_id`) or one of its steps. Its reply and review run as a case of the process
+    supervision_order (`order_instance_id`); this row is the list offices and the dashboard
+    read (engine/services/supervision*.py keeps it in step with that case)."""
 
     __tablename__ = "supervision_orders"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -358,16 +363,29 @@ class SupervisionOrder(Base):
     task_id: Mapped[str | None] = mapped_column(String(36))
     clock_id: Mapped[int | None] = mapped_column(ForeignKey("sla_clocks.id", ondelete="CASCADE"))
     office: Mapped[str] = mapped_column(String(60), index=True)
-    department: Mapped[str | None] = mapped_column(String(60))
+    department: Mapped[str | None] = mapped_column(String(60), index=True)
     grade: Mapped[str] = mapped_column(String(10))  # blue | orange | red (蓝/橙/红)
     text: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(10))  # open | answered | closed | escalated
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # closed or escalated
+    issued_by: Mapped[str | None] = mapped_column(String(80))  # "system" for the ladder
+    order_instance_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    reply_days: Mapped[int | None] = mapped_column(Integer)  # working days to reply
+    reply_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reply_text: Mapped[str | None] = mapped_column(Text)
+    replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    replied_by: Mapped[str | None] = mapped_column(String(80))
+    overdue_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the reply went late
+    closed_by: Mapped[str | None] = mapped_column(String(80))
+    parent_id: Mapped[int | None] = mapped_column(Integer)  # the order this one escalates
+    escalated_to: Mapped[int | None] = mapped_column(Integer)
 
 
 class Notification(Base):
-    """The outbox: messages to deliver (the notifications issue delivers them)."""
+    """The outbox: one row per event and recipient, written in the transaction of the change
+    that caused it. It is the in-app notification; `notify_tables.Delivery` rows carry it to
+    the other channels. `template` is the event's code (engine.services.notify.catalogue)."""
 
     __tablename__ = "notifications"
     __table_args__ = (Index("ix_notifications_status", "status", "created_at"),)
@@ -381,6 +399,7 @@ class Notification(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # seen by the recipient
+    digest_id: Mapped[int | None] = mapped_column(Integer)  # the digest delivery that carried it
 
 
 class AdminAlert(Base):

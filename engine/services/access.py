@@ -11,8 +11,9 @@ from __future__ import annotations
 from sqlalchemy import Select, false, or_, select
 from sqlalchemy.orm import Session
 
-from engine.db.tables import HumanTask, Incident, Instance, Region
+from engine.db.tables import Department, HumanTask, Incident, Instance, Region
 from engine.db.types import path_prefix
+from engine.domain.organisation import LEADERSHIP_OFFICE
 from engine.errors import Conflict, NotFound, PermissionDenied
 
 from .actor import Actor
@@ -27,17 +28,34 @@ _STATE_CONFLICT = {
 class Access:
     def require_admin(self, actor: Actor) -> None:
         if not actor.is_admin:
-            raise PermissionDenied("this action is for administrators")
+            raise PermissionDenied("此功能仅限系统管理员使用")
+
+    def require_office(self, actor: Actor) -> None:
+        """The figures of a territory (调度看板) are for leadership-group offices and admins."""
+        if not (actor.is_admin or actor.territories):
+            raise PermissionDenied("调度看板仅供领导小组办公室和管理员使用")
 
     # ---- cases -----------------------------------------------------------------------------
     def check_can_start(
         self, session: Session, actor: Actor, process_id: str, region: Region
     ) -> None:
-        """Cases are started by admins or by departments of the case's region or above it."""
+        """Cases are started by admins or by departments of the case's region or above it.
+        A leadership-group office watches its territory and starts nothing (the steps routed
+        to its own department still come to it)."""
         if actor.is_admin:
             return
         if not any(region.path.startswith(path) for path in actor.region_paths):
             raise NotFound(f"no region '{region.code}' you may start cases in")
+        starting = session.scalars(
+            select(Region.path)
+            .join(Department, Department.region_code == Region.code)
+            .where(
+                Department.code.in_(sorted(actor.departments)),
+                Department.dept_type != LEADERSHIP_OFFICE,
+            )
+        ).all()
+        if not any(region.path.startswith(path) for path in starting):
+            raise PermissionDenied("领导小组办公室可以查看辖区内的办件，但不能发起办件")
 
     def can_act_on_instance(self, session: Session, actor: Actor, instance: Instance) -> bool:
         """Admins, or departments that have or had a task on the case (watching is not enough)."""
@@ -111,6 +129,14 @@ class Access:
         if task.state != "open":
             raise Conflict(_STATE_CONFLICT.get(task.state, "该环节已不在办理中，请刷新后查看"))
         self.check_no_incident(session, task.instance_id)
+        return task
+
+    def task_to_comment_on(self, session: Session, actor: Actor, task_id: str) -> HumanTask:
+        """Comments (意见) come from those who may work on the task; an office watching it
+        reads them but does not write any."""
+        task = self.visible_task(session, actor, task_id)
+        if not self.can_act_on_task(session, actor, task):
+            raise PermissionDenied("您可以查看该环节，但不能办理或发表意见")
         return task
 
     def check_no_incident(self, session: Session, instance_id: str) -> None:

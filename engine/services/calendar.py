@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select
+from sqlalchemy import text as sql
 from sqlalchemy.orm import Session
 
 from engine.clock import Clock
@@ -26,7 +27,8 @@ from engine.errors import FieldError, ValidationFailed
 
 from .access import Access
 from .actor import Actor
-from .sla_outbox import admins, notify
+from .notify.audience import admins
+from .notify.outbox import Outbox
 from .uow import UnitOfWork
 
 CACHE_SECONDS = 5.0
@@ -35,7 +37,8 @@ ChangeListener = Callable[[Session, Actor], None]
 
 
 class CalendarService:
-    def __init__(self, uow: UnitOfWork, clock: Clock, access: Access) -> None:
+    def __init__(self, uow: UnitOfWork, clock: Clock, access: Access, *, outbox: Outbox) -> None:
+        self.outbox = outbox
         self.uow = uow
         self.clock = clock
         self.access = access
@@ -100,8 +103,14 @@ class CalendarService:
                 session.add(AdminAlert(key=key, message=message, created_at=now))
             else:
                 alert.message, alert.created_at, alert.resolved_at = message, now, None
-            for admin in admins(session):
-                notify(session, admin, "calendar_missing", None, {"year": year}, now)
+            self.outbox.emit(
+                session,
+                "calendar_missing",
+                admins(session),
+                now,
+                payload={"year": year},
+                key=f"calendar_missing:{year}:{now.isoformat()}",
+            )
             raised.append(year)
         return raised
 
@@ -135,6 +144,7 @@ class CalendarService:
         for day, name in chinese_calendar.workdays.items():
             days.setdefault(day.year, []).append((day, "workday", _name(name)))
         with self.uow.write() as session:
+            _seed_lock(session)
             known = set(session.scalars(select(CalendarYear.year)).all())
             missing = sorted(set(range(min(days), max(days) + 1)) - known)
             now = self.clock.now()
@@ -365,3 +375,14 @@ def _name(holiday: Any) -> str:
 
 def _iso(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat() if value else None
+
+
+SEED_LOCK_KEY = 0x4C46_4341  # "LFCA"
+
+
+def _seed_lock(session: Session) -> None:
+    """Seeding processes take turns (two servers, or a server and a worker, starting on a new
+    database): on PostgreSQL a transaction advisory lock, on SQLite the write lock the
+    transaction already holds. The second one then finds the years known and adds nothing."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sql("SELECT pg_advisory_xact_lock(:key)"), {"key": SEED_LOCK_KEY})

@@ -92,7 +92,7 @@ def timeline(forms: FormRegistry, case: dict[str, Any]) -> list[dict[str, Any]]:
 def _said(forms: FormRegistry, action: str, details: dict[str, Any], task: dict[str, Any]) -> str:
     if action == "task_completed":
         return submitted_opinion(forms, task, details)
-    if action == "comment":
+    if action in ("comment", "supervision_order"):  # a 督办单's step says what happened
         return str(details.get("text") or "")
     if action == "task_resolved":
         return str(details.get("note") or "")

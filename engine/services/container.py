@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from engine import expressions
 from engine.bpmn import ProcessRuntime
-from engine.clock import Clock, SettableClock
+from engine.clock import Clock, SettableClock, SystemClock
 from engine.db.connection import make_engine
 from engine.db.migrate import upgrade
 from engine.expressions.calendar_functions import calendar_functions
@@ -21,11 +22,13 @@ from .applicant_home import ApplicantHome
 from .approval_form import ApprovalFormService
 from .attachment_materials import MaterialsCatalog
 from .attachments import AttachmentService
+from .audit import AuditService
 from .auth import AuthService
 from .calendar import CalendarService
 from .case_diagram import CaseDiagramService
 from .case_naming import CaseNaming
 from .case_record import CaseRecordService
+from .dashboard import DashboardService
 from .definitions import DefinitionService
 from .forms import FormRegistry
 from .inbox import InboxService
@@ -33,10 +36,24 @@ from .incidents import IncidentService
 from .instances import InstanceService
 from .jobs import JobRunner
 from .messages import MessageService
+from .migrations import MigrationService
+from .modeler import ModelerService
+from .modeler_forms import FormEditorService
 from .names import NameBook
+from .notify.channels import build_channels
+from .notify.deliveries import DeliveryPolicy, DeliveryRunner
+from .notify.delivery_log import DeliveryLog
+from .notify.digest import DigestCollector
+from .notify.endpoints import EndpointService
+from .notify.outbox import DIGEST_JOB, Outbox
+from .notify.preferences import PreferenceService
+from .notify.templates import TemplateStore
 from .organisation import OrganisationService
+from .reports import REPORT_JOB, ReportService
 from .search import CaseSearch
 from .sla import SlaService
+from .spot_checks import SpotCheckService
+from .supervision import SupervisionService
 from .tasks import TaskService
 from .time_limits import TIME_LIMITS_FILE, TimeLimitService
 from .uow import UnitOfWork
@@ -70,6 +87,20 @@ class Landflow:
     search: CaseSearch
     workspace: Workspace
     applicant: ApplicantHome
+    dispatch: DashboardService
+    outbox: Outbox
+    templates: TemplateStore
+    deliveries: DeliveryRunner
+    delivery_log: DeliveryLog
+    endpoints: EndpointService
+    preferences: PreferenceService
+    spot_checks: SpotCheckService
+    audit: AuditService
+    modeler: ModelerService
+    form_editor: FormEditorService
+    supervision: SupervisionService
+    migrations: MigrationService
+    reports: ReportService
 
     @classmethod
     def build(
@@ -82,10 +113,18 @@ class Landflow:
         uow = UnitOfWork(make_engine(settings.database_url, echo=settings.sql_echo))
         access = Access()
         zone = ZoneInfo(settings.timezone)
-        calendar = CalendarService(uow, clock, access)
+        outbox = Outbox(zone)
+        calendar = CalendarService(uow, clock, access, outbox=outbox)
         time_limits = TimeLimitService(uow, clock, access)
         sla = SlaService(
-            uow, clock, calendar, access, zone, settings.sla_yellow_default, time_limits=time_limits
+            uow,
+            clock,
+            calendar,
+            access,
+            zone,
+            settings.sla_yellow_default,
+            time_limits=time_limits,
+            outbox=outbox,
         )
         runtime = ProcessRuntime(
             clock,
@@ -97,7 +136,7 @@ class Landflow:
         )
         forms = FormRegistry(settings.forms_dir)
         naming = CaseNaming(settings.processes_dir)
-        instances = InstanceService(uow, clock, runtime, access, sla, forms, naming)
+        instances = InstanceService(uow, clock, runtime, access, sla, forms, naming, outbox=outbox)
         attachments = AttachmentService(
             uow,
             clock,
@@ -108,21 +147,52 @@ class Landflow:
             settings.attachments_allowed_types,
         )
         names = NameBook(uow)
+        templates = TemplateStore(
+            settings.notifications_dir, uow, clock, zone, settings.public_url, access
+        )
+        jobs = JobRunner(
+            uow,
+            clock,
+            instances,
+            batch_size=settings.job_batch_size,
+            handlers={DIGEST_JOB: DigestCollector(templates, zone)},
+        )
+        deliveries = DeliveryRunner(
+            uow,
+            clock,
+            templates,
+            build_channels(settings, (wall_clock or SystemClock()).now),
+            DeliveryPolicy(
+                max_attempts=settings.delivery_max_attempts,
+                backoff_seconds=settings.delivery_backoff_seconds,
+                backoff_cap_seconds=settings.delivery_backoff_cap_seconds,
+                lease_seconds=settings.delivery_lease_seconds,
+                batch_size=settings.delivery_batch_size,
+            ),
+            jobs.worker_id,
+        )
+        definitions = DefinitionService(uow, clock, settings.max_upload_bytes)
+        tasks = TaskService(uow, clock, forms, instances, access, materials=attachments)
+        dispatch = DashboardService(
+            uow, clock, access, calendar, names, zone, settings.processes_dir
+        )
+        reports = ReportService(uow, clock, access, dispatch, outbox, zone, settings.processes_dir)
+        jobs.handlers[REPORT_JOB] = reports.fire
         return cls(
             settings=settings,
             clock=clock,
             uow=uow,
             access=access,
             forms=forms,
-            definitions=DefinitionService(uow, clock, settings.max_upload_bytes),
+            definitions=definitions,
             instances=instances,
-            tasks=TaskService(uow, clock, forms, instances, access, materials=attachments),
+            tasks=tasks,
             calendar=calendar,
             sla=sla,
             inbox=InboxService(uow, forms, access, calendar, clock, zone),
-            organisation=OrganisationService(uow, clock, access),
+            organisation=OrganisationService(uow, clock, access, zone),
             messages=MessageService(uow, clock, instances, access),
-            jobs=JobRunner(uow, clock, instances, batch_size=settings.job_batch_size),
+            jobs=jobs,
             incidents=IncidentService(uow, clock, instances, access),
             names=names,
             naming=naming,
@@ -131,11 +201,35 @@ class Landflow:
             approval_form=ApprovalFormService(uow, instances, forms, names, settings.timezone),
             attachments=attachments,
             search=CaseSearch(uow, access),
-            workspace=Workspace(uow, clock, names),
+            workspace=Workspace(uow, clock, names, templates),
             applicant=ApplicantHome(uow, access, instances),
+            dispatch=dispatch,
+            outbox=outbox,
+            templates=templates,
+            deliveries=deliveries,
+            delivery_log=DeliveryLog(uow, clock, access),
+            endpoints=EndpointService(uow, clock, access),
+            preferences=PreferenceService(uow, clock),
+            spot_checks=SpotCheckService(
+                uow, clock, instances, names, zone, settings.processes_dir
+            ),
+            modeler=ModelerService(
+                uow,
+                clock,
+                access,
+                definitions,
+                forms,
+                settings.max_upload_bytes,
+                MaterialsCatalog(settings.processes_dir),
+            ),
+            form_editor=FormEditorService(uow, clock, access, forms),
+            supervision=SupervisionService(uow, clock, access, instances, tasks, names, outbox),
+            audit=AuditService(uow, access),
             auth=AuthService(
                 uow, clock, timedelta(hours=settings.token_ttl_hours), access, zone, wall_clock
             ),
+            migrations=MigrationService(uow, clock, instances, access),
+            reports=reports,
         )
 
     def migrate(self) -> None:
@@ -150,8 +244,15 @@ class Landflow:
         self.naming.check()
         self.attachments.start_up()
         self.sla.start_up(self.settings.processes_dir / TIME_LIMITS_FILE)
+        self.templates.start_up()
         if self.settings.deploy_on_startup and self.settings.processes_dir.is_dir():
             self.definitions.deploy_directory(self.settings.processes_dir, SYSTEM)
+
+    def runners(self) -> list[Callable[[], int]]:
+        """What the scheduler ticks: due jobs (timers, time limits, digests, scheduled reports,
+        whose jobs are armed here) and deliveries."""
+        self.reports.arm_schedule()
+        return [self.jobs.run_due, self.deliveries.run_due]
 
     def close(self) -> None:
         self.uow.engine.dispose()

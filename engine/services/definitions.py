@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +25,15 @@ class DeployOutcome:
     deployment_id: int | None
     created: list[dict[str, Any]]
     unchanged: list[dict[str, Any]]
+    # what the import of a Camunda model left out (engine/bpmn/camunda_import.py)
+    warnings: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "deployment_id": self.deployment_id,
             "created": self.created,
             "unchanged": self.unchanged,
+            "warnings": self.warnings,
         }
 
 
@@ -55,7 +58,8 @@ class DefinitionService:
             }
             bundle = {n: f.content.encode() for n, f in current.items()}
             bundle.update(files)
-            compiled = compile_definitions(bundle)
+            import_warnings: list[Any] = []
+            compiled = compile_definitions(bundle, import_warnings)
             latest = self._latest_versions(session)
             now = self.clock.now()
             deployment = Deployment(deployed_at=now, deployed_by=actor.username, source=source)
@@ -98,9 +102,13 @@ class DefinitionService:
                             deployed_at=now,
                         )
                     )
-            return DeployOutcome(deployment.id, created, unchanged)
+            warnings = [w.as_dict() for w in import_warnings if w.file in files]
+            return DeployOutcome(deployment.id, created, unchanged, warnings)
 
     def deploy_directory(self, directory: Path, actor: Actor) -> DeployOutcome:
+        """Deploy the directory's files. A file the directory still holds as it was last
+        deployed from here, but that was deployed since from elsewhere (the modeler, the
+        API), keeps that newer content: a restart does not undo an administrator's change."""
         files = {
             p.name: p.read_bytes()
             for p in sorted(directory.glob("*"))
@@ -108,6 +116,13 @@ class DefinitionService:
         }
         if not files:
             return DeployOutcome(None, [], [])
+        with self.uow.read() as session:
+            current = self._current_files(session)
+            from_here = self._startup_hashes(session)
+        for name, content in files.items():
+            newer = current.get(name)
+            if newer is not None and from_here.get(name) == _sha(content) != newer.sha256:
+                files[name] = newer.content.encode()
         return self.deploy(files, actor, source="startup")
 
     def list_versions(self, process_id: str | None = None) -> list[dict[str, Any]]:
@@ -176,6 +191,22 @@ class DefinitionService:
             select(DefinitionFile).join(newest, DefinitionFile.id == newest.c.id)
         )
         return {r.file_name: r for r in rows}
+
+    @staticmethod
+    def _startup_hashes(session: Session) -> dict[str, str]:
+        newest = (
+            select(DefinitionFile.file_name, func.max(DefinitionFile.id).label("id"))
+            .join(Deployment, Deployment.id == DefinitionFile.deployment_id)
+            .where(Deployment.source == "startup")
+            .group_by(DefinitionFile.file_name)
+            .subquery()
+        )
+        rows = session.execute(
+            select(DefinitionFile.file_name, DefinitionFile.sha256).join(
+                newest, DefinitionFile.id == newest.c.id
+            )
+        )
+        return {name: sha for name, sha in rows}
 
     @staticmethod
     def _latest_versions(session: Session) -> dict[str, ProcessVersion]:

@@ -1,12 +1,14 @@
 """Running the escalation ladder: the job handler that fires one rung of a clock exactly once,
 and what each rung does — yellow warns the handlers, red tells the department head and issues a
-blue 督办, the later rungs issue 督办 from offices higher up."""
+blue 督办, the later rungs issue 督办 from offices higher up. A 督办 is a case of its own
+(engine/services/supervision_orders.py); on that case's own clocks red means a late reply,
+never a 督办 of the 督办."""
 
 from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, tzinfo
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -18,29 +20,63 @@ from engine.db.tables import (
     HumanTask,
     Instance,
     Job,
-    Region,
     SlaClock,
     SlaEscalation,
     SupervisionOrder,
 )
 from engine.domain.escalation import RED, RED_GRADE, YELLOW, Rung, step, supervises
-from engine.domain.organisation import LEADERSHIP_OFFICE, department_code
 from engine.domain.sla import ClockState
 from engine.domain.time_limits import KIND_NAMES
 
-from .actor import SYSTEM
+from .actor import SYSTEM, Actor
+from .notify.audience import admins, members
+from .notify.outbox import Outbox
 from .recorder import record_history
 from .sla_clocks import ClockKeeper
-from .sla_outbox import admins, members, notify
+from .supervision_records import (
+    OrderSpec,
+    add_order,
+    note_on_case,
+    office_chain,
+    tell_issued,
+)
 
 log = logging.getLogger(__name__)
 
 
+class OrderBook(Protocol):
+    """What the ladder asks of the 督办单 (engine.services.supervision_orders)."""
+
+    def is_order_case(self, instance: Instance | None) -> bool: ...
+
+    def default_reply_days(self, session: Session, office: str) -> int: ...
+
+    def issue(
+        self,
+        session: Session,
+        actor: Actor,
+        spec: OrderSpec,
+        now: datetime,
+        about: dict[str, Any] | None = None,
+    ) -> SupervisionOrder: ...
+
+    def late(
+        self,
+        session: Session,
+        clock: SlaClock,
+        task: HumanTask | None,
+        instance: Instance,
+        now: datetime,
+    ) -> None: ...
+
+
 class Escalation:
-    def __init__(self, keeper: ClockKeeper, clock: Clock, zone: tzinfo) -> None:
+    def __init__(self, keeper: ClockKeeper, clock: Clock, zone: tzinfo, outbox: Outbox) -> None:
         self.keeper = keeper
         self.clock = clock
         self.zone = zone
+        self.outbox = outbox
+        self.orders: OrderBook | None = None  # set by engine.services.supervision
 
     @property
     def ladder(self) -> tuple[Rung, ...]:
@@ -69,13 +105,17 @@ class Escalation:
         instance = session.get(Instance, clock.instance_id)
         if task is not None:
             clock.department = task.department  # it may have been routed since the clock began
+        of_order = self.orders is not None and self.orders.is_order_case(instance)
         if rung == YELLOW:
             clock.state = ClockState.YELLOW
             self._warn_handlers(session, clock, task, now)
         elif rung == RED:
             clock.state = ClockState.RED
-            self._escalate_red(session, clock, task, instance, now)
-        else:
+            if of_order:
+                self.orders.late(session, clock, task, instance, now)
+            else:
+                self._escalate_red(session, clock, task, instance, now)
+        elif not of_order:
             found = step(self.ladder, rung)
             if found is not None:
                 self._supervise(session, clock, task, instance, found.grade, found.levels_up, now)
@@ -98,13 +138,19 @@ class Escalation:
     def _warn_handlers(
         self, session: Session, clock: SlaClock, task: HumanTask | None, now: datetime
     ) -> None:
-        recipients = (
-            [task.assignee]
-            if task is not None and task.assignee
-            else members(session, clock.department, "handler")
+        """Yellow: whoever holds the task, or the department's handlers while it is unclaimed."""
+        recipients = handlers_of(session, clock, task)
+        self.outbox.emit(
+            session,
+            "sla_yellow",
+            recipients or admins(session),
+            now,
+            task=task,
+            instance_id=clock.instance_id,
+            department=clock.department,
+            payload=clock_payload(clock),
+            key=f"sla_yellow:{clock.id}",
         )
-        for user in recipients or admins(session):
-            notify(session, user, "sla_yellow", task, clock_payload(clock), now, clock.instance_id)
 
     def _escalate_red(
         self,
@@ -114,9 +160,22 @@ class Escalation:
         instance: Instance,
         now: datetime,
     ) -> None:
-        heads = members(session, clock.department, "approver")
-        for user in heads or admins(session):
-            notify(session, user, "sla_red", task, clock_payload(clock), now, clock.instance_id)
+        """Red: the holder (or the handlers) and the department's heads, and its robots."""
+        recipients = {
+            *handlers_of(session, clock, task),
+            *members(session, clock.department, "approver"),
+        }
+        self.outbox.emit(
+            session,
+            "sla_red",
+            recipients or admins(session),
+            now,
+            task=task,
+            instance_id=clock.instance_id,
+            department=clock.department,
+            payload=clock_payload(clock),
+            key=f"sla_red:{clock.id}",
+        )
         self._supervise(session, clock, task, instance, RED_GRADE, 0, now)
 
     def _supervise(
@@ -149,29 +208,15 @@ class Escalation:
             f"（{due_day}{'，暂定' if clock.provisional else ''}），"
             f"请{department or '相关部门'}立即办理并报告。"
         )
-        session.add(
-            SupervisionOrder(
-                instance_id=instance.id,
-                task_id=clock.task_id,
-                clock_id=clock.id,
-                office=office,
-                department=clock.department,
-                grade=grade,
-                text=text,
-                status="open",
-                created_at=now,
-            )
-        )
-        for user in members(session, office, "office", "supervisor", "handler"):
-            notify(
-                session,
-                user,
-                "supervision_order",
-                task,
-                {**clock_payload(clock), "grade": grade, "text": text},
-                now,
-                instance.id,
-            )
+        reply_days = self.orders.default_reply_days(session, office) if self.orders else 5
+        spec = OrderSpec(instance, task, clock, office, clock.department, grade, text, reply_days)
+        if self.orders is not None:
+            self.orders.issue(session, SYSTEM, spec, now, clock_payload(clock))
+            return
+        # without the order service (an engine built without it): the row and its notice
+        order = add_order(session, spec, SYSTEM.username, now)
+        tell_issued(self.outbox, session, order, spec, now, self.zone, clock_payload(clock))
+        note_on_case(session, order, SYSTEM, now, "issued", text)
 
 
 def office_for(
@@ -179,22 +224,15 @@ def office_for(
 ) -> str | None:
     """The leadership-group office of the late department's region (or the nearest one above
     it), then `levels_up` offices higher."""
-    region = department.split(".", 1)[1] if department else None
-    path = session.scalar(select(Region.path).where(Region.code == region)) if region else None
-    codes = (path or case_path).strip("/").split("/")
-    offices = set(
-        session.scalars(
-            select(Department.region_code).where(
-                Department.dept_type == LEADERSHIP_OFFICE,
-                Department.region_code.in_(codes),
-                Department.is_active,
-            )
-        )
-    )
-    chain = [c for c in reversed(codes) if c in offices]
-    if not chain:
-        return None
-    return department_code(LEADERSHIP_OFFICE, chain[min(levels_up, len(chain) - 1)])
+    chain = office_chain(session, department, case_path)
+    return chain[min(levels_up, len(chain) - 1)] if chain else None
+
+
+def handlers_of(session: Session, clock: SlaClock, task: HumanTask | None) -> list[str]:
+    """Whoever holds the clock's task, or the department's handlers while nobody does."""
+    if task is not None and task.assignee:
+        return [task.assignee]
+    return members(session, clock.department, "handler")
 
 
 def clock_payload(clock: SlaClock) -> dict[str, Any]:

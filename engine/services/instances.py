@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable, Collection
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -26,8 +28,10 @@ from .access import Access
 from .actor import Actor
 from .called_processes import called_processes
 from .case_naming import CaseNaming
+from .case_notices import announce
 from .definitions import DefinitionService
 from .forms import FormRegistry
+from .notify.outbox import Outbox
 from .recorder import cancel_instance_jobs, record_execution, record_history
 from .search import refresh_search_text
 from .sla import SlaService
@@ -48,7 +52,12 @@ class InstanceService:
         sla: SlaService,
         forms: FormRegistry,
         naming: CaseNaming,
+        *,
+        outbox: Outbox,
     ) -> None:
+        self.outbox = outbox
+        # called after every save, in its transaction: (session, instance, actor, now)
+        self.listeners: list[Callable[[Session, Instance, Actor, datetime], None]] = []
         self.naming = naming
         self.forms = forms
         self.uow = uow
@@ -128,11 +137,12 @@ class InstanceService:
             overall = version.metadata_json.get("process_properties", {}).get("sla_overall")
             if overall:
                 self.sla.start_case_clock(session, instance, overall, now)
-            record_execution(
+            recorded = record_execution(
                 session, instance, execution, actor, now, version.metadata_json["lanes"], self.sla
             )
             self._name(session, instance, version)
             session.flush()
+            announce(self.outbox, session, instance, recorded, actor, now)
             return self._view(session, instance)
 
     def get(self, actor: Actor, instance_id: str) -> dict[str, Any]:
@@ -209,19 +219,25 @@ class InstanceService:
         return self.runtime.restore(DefinitionService.loaded(version), instance.state_json)
 
     def save(
-        self, session: Session, instance: Instance, execution: Execution, actor: Actor
+        self,
+        session: Session,
+        instance: Instance,
+        execution: Execution,
+        actor: Actor,
+        quiet: Collection[str] = (),
     ) -> None:
+        """Record the execution, name the case, and tell people what changed (but of the
+        `quiet` tasks, which the caller announces itself)."""
         version = session.get(ProcessVersion, instance.process_version_id)
-        record_execution(
-            session,
-            instance,
-            execution,
-            actor,
-            self.clock.now(),
-            version.metadata_json["lanes"],
-            self.sla,
+        now = self.clock.now()
+        recorded = record_execution(
+            session, instance, execution, actor, now, version.metadata_json["lanes"], self.sla
         )
         self._name(session, instance, version)
+        session.flush()
+        announce(self.outbox, session, instance, recorded, actor, now, quiet)
+        for listener in self.listeners:
+            listener(session, instance, actor, now)
 
     def _name(self, session: Session, instance: Instance, version: ProcessVersion) -> None:
         """The matter the case is about, as far as its data tells so far."""

@@ -1,4 +1,5 @@
-"""The job runner: fires due jobs (timers now; SLA rungs and the outbox later).
+"""The job runner: fires due jobs (timers, SLA rungs, digests). Deliveries ("deliver" jobs) are
+sent by engine.services.notify.deliveries, which holds no transaction while it sends.
 
 Each job runs in its own transaction that also holds the job row: on PostgreSQL the row is taken
 with FOR UPDATE SKIP LOCKED so parallel workers never run one job twice, on SQLite the write lock
@@ -21,6 +22,7 @@ from engine.db.tables import Instance, Job
 
 from .actor import SYSTEM
 from .instances import InstanceService
+from .notify.outbox import DELIVER_JOB
 from .recorder import TIMER_JOB, record_history
 from .sla import SLA_JOB
 from .uow import UnitOfWork
@@ -43,6 +45,7 @@ class JobRunner:
         instances: InstanceService,
         batch_size: int = 50,
         worker_id: str | None = None,
+        handlers: dict[str, JobHandler] | None = None,
     ) -> None:
         self.uow = uow
         self.clock = clock
@@ -53,6 +56,7 @@ class JobRunner:
         self.handlers: dict[str, JobHandler] = {
             TIMER_JOB: self._fire_timer,
             SLA_JOB: lambda session, job: instances.sla.fire(session, job, self.worker_id),
+            **(handlers or {}),
         }
 
     def run_due(self) -> int:
@@ -67,7 +71,7 @@ class JobRunner:
             now = self.clock.now()
             query = (
                 select(Job)
-                .where(Job.status == "pending", Job.due_at <= now)
+                .where(Job.status == "pending", Job.due_at <= now, Job.kind != DELIVER_JOB)
                 .order_by(Job.due_at, Job.id)
                 .limit(1)
             )

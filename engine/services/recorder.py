@@ -3,13 +3,14 @@ tables, inside the command's transaction."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from engine.bpmn import Execution, InstanceStatus, StepFailure
+from engine.bpmn import Execution, InstanceStatus, StepFailure, case_outcome
 from engine.db.tables import HistoryEntry, HumanTask, Incident, Instance, Job, MessageWait
 
 from .actor import Actor
@@ -68,6 +69,15 @@ class ClockHooks(Protocol):
     ) -> None: ...
 
 
+@dataclass
+class Recorded:
+    """What a command changed that people are told about (engine.services.case_notices)."""
+
+    opened: list[HumanTask] = field(default_factory=list)  # tasks that opened
+    outcome: tuple[str, ...] | None = None  # the end events reached, when the case completed
+    incident: Incident | None = None  # an incident this command opened (not a repeat)
+
+
 def record_execution(
     session: Session,
     instance: Instance,
@@ -76,9 +86,9 @@ def record_execution(
     now: datetime,
     lanes: dict[str, Any],
     clocks: ClockHooks,
-) -> None:
+) -> Recorded:
     previous_status = instance.status
-    _sync_tasks(session, instance, execution, actor, now, lanes, clocks)
+    recorded = Recorded(opened=_sync_tasks(session, instance, execution, actor, now, lanes, clocks))
     _sync_timers(session, instance, execution, now)
     _sync_message_waits(session, instance, execution)
     instance.state_json = execution.dump()
@@ -90,14 +100,18 @@ def record_execution(
         instance.ended_at = now
         clocks.stop_case_clocks(session, instance.id, now, completed=True)
         record_history(session, instance.id, now, actor, "instance_completed")
+        recorded.outcome = case_outcome(execution)
     if execution.failure is not None:
-        open_incident(session, instance, execution.failure, actor, now)
+        incident, new = open_incident(session, instance, execution.failure, actor, now)
+        recorded.incident = incident if new else None
+    return recorded
 
 
 def open_incident(
     session: Session, instance: Instance, failure: StepFailure, actor: Actor, now: datetime
-) -> Incident:
-    """The case stops where the step failed; one open incident per failed step."""
+) -> tuple[Incident, bool]:
+    """The case stops where the step failed; one open incident per failed step. Returns it and
+    whether it is new (a failing retry updates the open one)."""
     incident = session.scalar(
         select(Incident).where(
             Incident.instance_id == instance.id,
@@ -111,7 +125,7 @@ def open_incident(
             failure.detail,
             failure.kind,
         )
-        return incident
+        return incident, False
     incident = Incident(
         instance_id=instance.id,
         process_id=instance.process_id,
@@ -138,7 +152,7 @@ def open_incident(
         element_name=failure.element_name,
         message=failure.message,
     )
-    return incident
+    return incident, True
 
 
 def _sync_tasks(
@@ -149,7 +163,9 @@ def _sync_tasks(
     now: datetime,
     lanes: dict[str, Any],
     clocks: ClockHooks,
-) -> None:
+) -> list[HumanTask]:
+    """Close the rows of tasks that are no longer ready, open rows for new ones; returns the
+    rows opened."""
     ready = {t.id: t for t in execution.ready_tasks()}
     open_rows = session.scalars(
         select(HumanTask).where(
@@ -157,6 +173,7 @@ def _sync_tasks(
         )
     ).all()
     known = {row.id for row in open_rows}
+    opened: list[HumanTask] = []
     for row in open_rows:
         if row.id not in ready:
             row.state = TaskState.CANCELLED
@@ -218,6 +235,8 @@ def _sync_tasks(
             department=department,
             unroutable=target.problem,
         )
+        opened.append(row)
+    return opened
 
 
 def _sync_timers(session: Session, instance: Instance, execution: Execution, now: datetime) -> None:

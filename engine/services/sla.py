@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 
 from engine.clock import Clock
 from engine.db.tables import (
-    Department,
     HumanTask,
     Instance,
     Job,
@@ -26,23 +25,20 @@ from engine.db.tables import (
 from engine.domain.escalation import DEFAULT_LADDER, Rung
 from engine.domain.organisation import LEADERSHIP_OFFICE
 from engine.domain.sla import ClockState, local_day, suspended_length
-from engine.domain.time_limits import EXTENSION_BASIS, KIND_NAMES, STATUTORY
-from engine.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
+from engine.domain.time_limits import KIND_NAMES
+from engine.errors import Conflict, NotFound
 
 from .access import Access
 from .actor import SYSTEM, Actor
 from .calendar import CalendarService
+from .case_notices import case_paused
 from .escalation import Escalation
+from .notify.audience import applicants
+from .notify.outbox import Outbox
 from .recorder import record_history
 from .sla_clocks import SLA_JOB, ClockKeeper, cancel_jobs, of_task, open_suspension
-from .sla_law import (
-    SUPPLEMENT,
-    SUSPENSION_TYPES,
-    check_extension,
-    check_suspension,
-    late_supplement_refusal,
-)
-from .sla_outbox import members, notify
+from .sla_extensions import ExtensionCommands
+from .sla_law import SUPPLEMENT, SUSPENSION_TYPES, check_suspension, late_supplement_refusal
 from .sla_start import ClockStarter
 from .sla_views import acceptance_view, clocks_view, iso, order_view
 from .time_limits import TimeLimitService
@@ -51,7 +47,7 @@ from .uow import UnitOfWork
 __all__ = ["SLA_JOB", "SUSPENSION_TYPES", "SlaService"]
 
 
-class SlaService:
+class SlaService(ExtensionCommands):
     def __init__(
         self,
         uow: UnitOfWork,
@@ -62,14 +58,17 @@ class SlaService:
         yellow_default: str,
         ladder: tuple[Rung, ...] = DEFAULT_LADDER,
         time_limits: TimeLimitService | None = None,
+        *,
+        outbox: Outbox,
     ) -> None:
+        self.outbox = outbox
         self.uow = uow
         self.clock = clock
         self.calendar = calendar
         self.access = access
         self.zone = zone
         self.keeper = ClockKeeper(clock, calendar, zone, yellow_default, ladder)
-        self.escalation = Escalation(self.keeper, clock, zone)
+        self.escalation = Escalation(self.keeper, clock, zone, outbox)
         self.time_limits = time_limits or TimeLimitService(uow, clock, access)
         self.starter = ClockStarter(self.keeper, self.time_limits)
         calendar.listeners.append(self.recompute_running)
@@ -162,6 +161,8 @@ class SlaService:
                     reason=reason.strip(),
                     missing_items=missing_items,
                 )
+                told = {"reason_type": reason_type, "reason": reason.strip()}
+                case_paused(self.outbox, session, "case_suspended", task, actor, now, told)
                 if reason_type == SUPPLEMENT:
                     self._notify_applicant(session, task, missing_items or [], reason, now)
                 return self._view(session, task)
@@ -193,80 +194,8 @@ class SlaService:
             self.keeper.sync_task(session, task)
             self.calendar.alert_provisional_years(session, now)
             record_history(session, task.instance_id, now, actor, "sla_resumed", task_id=task.id)
-            return self._view(session, task)
-
-    def request_extension(
-        self, actor: Actor, task_id: str, days: int, reason: str, kind: str = STATUTORY
-    ) -> dict[str, Any]:
-        if not isinstance(days, int) or not 1 <= days <= 60:
-            raise ValidationFailed("延期天数无效", [FieldError("days", "应为 1 到 60 天")])
-        if not reason or not reason.strip():
-            raise ValidationFailed("请填写延期理由", [FieldError("reason", "不能为空")])
-        with self.uow.write() as session:
-            task = self.access.open_task_to_act_on(session, actor, task_id)
-            clock = self._clock_of_kind(session, task, kind)
-            if clock.extension_state is not None:
-                raise Conflict(f"每个时限只能延期一次（{EXTENSION_BASIS}），该时限已申请过延期")
-            check_extension(clock, days)
-            now = self.clock.now()
-            clock.extension_state = "requested"
-            clock.extension_request = {
-                "days": days,
-                "reason": reason.strip(),
-                "by": actor.username,
-                "at": now.isoformat(),
-            }
-            for head in members(session, task.department, "approver"):
-                payload = {"days": days, "reason": reason.strip(), "by": actor.username}
-                notify(session, head, "sla_extension_requested", task, payload, now)
-            record_history(
-                session,
-                task.instance_id,
-                now,
-                actor,
-                "sla_extension_requested",
-                task_id=task.id,
-                kind=kind,
-                days=days,
-                reason=reason.strip(),
-            )
-            return self._view(session, task)
-
-    def decide_extension(
-        self, actor: Actor, task_id: str, approve: bool, note: str = "", kind: str = STATUTORY
-    ) -> dict[str, Any]:
-        with self.uow.write() as session:
-            task = self.access.open_task_to_act_on(session, actor, task_id)
-            if not actor.is_admin and not actor.has_role(task.department or "", "approver"):
-                raise PermissionDenied("延期须由本部门负责人批准")
-            clock = self._clock_of_kind(session, task, kind)
-            if clock.extension_state != "requested":
-                raise Conflict("没有待审批的延期申请")
-            if (clock.extension_request or {}).get("by") == actor.username and not actor.is_admin:
-                raise PermissionDenied("延期须由提出延期的经办人以外的负责人批准")
-            now = self.clock.now()
-            request = dict(clock.extension_request or {})
-            if approve:
-                check_extension(clock, int(request["days"]))
-            request.update(decided_by=actor.username, decided_at=now.isoformat(), note=note)
-            clock.extension_request = request
-            clock.extension_state = "approved" if approve else "rejected"
-            if approve:
-                clock.extension_days = int(request["days"])
-                if clock.state in ClockState.OPEN:
-                    self.keeper.compute(session, clock, now)
-            self.keeper.sync_task(session, task)
-            record_history(
-                session,
-                task.instance_id,
-                now,
-                actor,
-                "sla_extension_approved" if approve else "sla_extension_rejected",
-                task_id=task.id,
-                kind=kind,
-                days=request["days"],
-                note=note,
-            )
+            told = {"due_at": iso(task.due_at)}
+            case_paused(self.outbox, session, "case_resumed", task, actor, now, told)
             return self._view(session, task)
 
     def task_clocks(self, actor: Actor, task_id: str) -> dict[str, Any]:
@@ -373,15 +302,17 @@ class SlaService:
     def _notify_applicant(
         self, session: Session, task: HumanTask, items: list[str], reason: str, now: datetime
     ) -> None:
+        """补正 notice: the case's applicant, or whoever started the case when it has none."""
         instance = session.get(Instance, task.instance_id)
-        applicant = session.scalar(
-            select(Department.code).where(
-                Department.dept_type == "applicant", Department.region_code == instance.region
-            )
+        self.outbox.emit(
+            session,
+            "supplement_notice",
+            applicants(session, instance) or [instance.started_by],
+            now,
+            task=task,
+            payload={"missing_items": items, "reason": reason.strip()},
+            key=f"supplement_notice:{task.id}:{now.isoformat()}",
         )
-        for user in members(session, applicant, "handler") or [instance.started_by]:
-            payload = {"missing_items": items, "reason": reason}
-            notify(session, user, "supplement_notice", task, payload, now, instance.id)
 
     def _view(self, session: Session, task: HumanTask) -> dict[str, Any]:
         clocks = of_task(session, task.id)

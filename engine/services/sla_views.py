@@ -71,6 +71,18 @@ def order_view(row: SupervisionOrder) -> dict[str, Any]:
         "text": row.text,
         "status": row.status,
         "created_at": iso(row.created_at),
+        "issued_by": row.issued_by,
+        "order_instance_id": row.order_instance_id,
+        "reply_days": row.reply_days,
+        "reply_due_at": iso(row.reply_due_at),
+        "reply_text": row.reply_text,
+        "replied_at": iso(row.replied_at),
+        "replied_by": row.replied_by,
+        "overdue_at": iso(row.overdue_at),
+        "closed_at": iso(row.closed_at),
+        "closed_by": row.closed_by,
+        "parent_id": row.parent_id,
+        "escalated_to": row.escalated_to,
     }
 
 

@@ -15,6 +15,7 @@ from engine.errors import Conflict, FieldError, ValidationFailed
 
 from .access import Access
 from .actor import Actor
+from .case_notices import task_returned
 from .instances import InstanceService
 from .principals import load_actor
 from .recorder import TaskState, record_history
@@ -68,11 +69,14 @@ class ReturnCommands:
                 to_name=chosen["name"],
                 reason=reason.strip(),
             )
-            self.instances.save(session, instance, execution, actor)
+            # the reopened step is announced as returned (to its earlier handler), not as queued
+            self.instances.save(session, instance, execution, actor, quiet={reopened_id})
             session.flush()
             reopened = session.get(HumanTask, reopened_id)
             if reopened is not None and reopened.state == TaskState.OPEN:
                 self._mark_returned(session, task, reopened, actor, reason.strip(), now)
+                outbox = self.instances.outbox
+                task_returned(outbox, session, task, reopened, actor, reason.strip(), now)
             return {
                 "task": task_view(task),
                 "reopened": task_view(reopened) if reopened is not None else None,

@@ -15,6 +15,7 @@ from engine.errors import Conflict, FieldError, NotFound, PermissionDenied, Vali
 
 from .access import Access
 from .actor import Actor
+from .case_notices import task_handed
 from .forms import FormRegistry
 from .instances import InstanceService
 from .opinions import submitted_opinion, validate_with_opinion
@@ -112,6 +113,8 @@ class TaskService(ReturnCommands):
                 None,
                 None,
             )
+            outbox = self.instances.outbox
+            task_handed(outbox, session, "task_transferred", task, colleague.username, actor, now)
             return task_view(task)
 
     def delegate(self, actor: Actor, task_id: str, to: str) -> dict[str, Any]:
@@ -137,6 +140,8 @@ class TaskService(ReturnCommands):
                 task_id=task.id,
                 to=colleague.username,
             )
+            outbox = self.instances.outbox
+            task_handed(outbox, session, "task_delegated", task, colleague.username, actor, now)
             return task_view(task)
 
     def resolve(
@@ -199,7 +204,7 @@ class TaskService(ReturnCommands):
                 "意见无效", [FieldError("text", "意见不能为空，且不超过 4000 字")]
             )
         with self.uow.write() as session:
-            task = self.access.visible_task(session, actor, task_id)
+            task = self.access.task_to_comment_on(session, actor, task_id)
             now = self.clock.now()
             session.add(
                 Comment(

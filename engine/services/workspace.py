@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -15,6 +16,8 @@ from engine.domain.organisation import LEADERSHIP_OFFICE
 
 from .actor import Actor
 from .names import NameBook
+from .notify.catalogue import BY_CODE, INAPP
+from .notify.deliveries import Renderer
 from .uow import UnitOfWork
 
 APPLICANT = "applicant"
@@ -22,10 +25,11 @@ PAGE = 50
 
 
 class Workspace:
-    def __init__(self, uow: UnitOfWork, clock: Clock, names: NameBook) -> None:
+    def __init__(self, uow: UnitOfWork, clock: Clock, names: NameBook, templates: Renderer) -> None:
         self.uow = uow
         self.clock = clock
         self.names = names
+        self.templates = templates
 
     def header(self, actor: Actor) -> dict[str, Any]:
         """Name, departments and region by name, unread count, and what the role may use."""
@@ -54,7 +58,7 @@ class Workspace:
         }
 
     def notifications(self, actor: Actor, unread_only: bool = False) -> list[dict[str, Any]]:
-        """The user's newest notifications with the case they concern."""
+        """The user's newest notifications, worded by the in-app templates, with their case."""
         with self.uow.read() as session:
             query = (
                 select(Notification, Instance.case_no, Instance.title)
@@ -65,20 +69,34 @@ class Workspace:
             )
             if unread_only:
                 query = query.where(Notification.read_at.is_(None))
-            return [
-                {
-                    "id": row.id,
-                    "template": row.template,
-                    "payload": row.payload or {},
-                    "instance_id": row.instance_id,
-                    "task_id": row.task_id,
-                    "case_no": case_no,
-                    "case_title": title,
-                    "created_at": row.created_at.astimezone(UTC).isoformat(),
-                    "read": row.read_at is not None,
-                }
-                for row, case_no, title in session.execute(query)
-            ]
+            items = []
+            for row, case_no, title in session.execute(query):
+                payload = row.payload or {}
+                words = self.templates.render(
+                    session, row.template, INAPP, payload, actor.display_name
+                )
+                event = BY_CODE.get(row.template)
+                items.append(
+                    {
+                        "id": row.id,
+                        "event": row.template,
+                        "event_name": event.name if event else "提醒",
+                        "title": words.title,
+                        "text": words.text,
+                        "link": _relative(words.link),
+                        "instance_id": row.instance_id,
+                        "task_id": row.task_id,
+                        "case_no": case_no,
+                        "case_title": title,
+                        "created_at": row.created_at.astimezone(UTC).isoformat(),
+                        "read": row.read_at is not None,
+                    }
+                )
+            return items
+
+    def unread(self, actor: Actor) -> int:
+        with self.uow.read() as session:
+            return self._unread(session, actor)
 
     def mark_read(self, actor: Actor, ids: list[int] | None = None) -> int:
         """Mark the given notifications (or all unread ones) of the user as read."""
@@ -97,3 +115,11 @@ class Workspace:
             .select_from(Notification)
             .where(Notification.recipient == actor.username, Notification.read_at.is_(None))
         )
+
+
+def _relative(link: str | None) -> str | None:
+    """Pages link within the site even when messages carry the public URL."""
+    if not link:
+        return None
+    parts = urlsplit(link)
+    return urlunsplit(("", "", parts.path or "/", parts.query, parts.fragment))

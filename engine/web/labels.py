@@ -12,6 +12,8 @@ STATUS_LABELS = {
 }
 ACTION_LABELS = {
     "instance_started": "发起办件",
+    "spot_check_drawn": "抽中年度抽查",
+    "instance_migrated": "迁移版本",
     "task_created": "生成环节",
     "task_claimed": "认领",
     "task_unclaimed": "取消认领",

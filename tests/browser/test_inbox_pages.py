@@ -143,13 +143,15 @@ def test_filters_and_sorting_change_the_rows(browser, product_site):
     context, page = signed_in(browser, url, CLERK)
     tab(page, "待认领").click()
 
-    first, second = rows(page)  # due first: the overdue one leads
+    # due first: the overdue one leads; its blue 督办 asks the department for a reply (5 wd)
+    first, second, reply = rows(page)
     assert "古方村" in first and "红灯" in first and "超期 1 个工作日" in first
     assert "寺平村" in second and "剩 1 个工作日" in second
+    assert "督办反馈" in reply and "蓝色督办" in reply
 
     page.select_option("#flt-sort", "-created")
     navigate(page, "筛选")
-    assert ["寺平村" in r for r in rows(page)] == [True, False]
+    assert ["寺平村" in r for r in rows(page)] == [False, True, False]  # the reply is newest
 
     page.select_option("#flt-light", "red")
     navigate(page, "筛选")
@@ -163,7 +165,7 @@ def test_filters_and_sorting_change_the_rows(browser, product_site):
     navigate(page, "清除")
     page.fill("#flt-since", "2026-03-04")
     navigate(page, "筛选")
-    assert len(rows(page)) == 1 and "寺平村" in rows(page)[0]
+    assert len(rows(page)) == 2 and "寺平村" in rows(page)[0]  # and the reply
 
     navigate(page, "清除")
     page.select_option("#flt-process", label="集体民主决策（四议两公开）")

@@ -35,7 +35,8 @@ def test_an_admin_corrects_data_and_retries_a_failed_step(web_lf, page, site, sc
     assert case["status"] == "error"
 
     sign_in(page, site, "admin", "admin-pass")
-    page.click("text=异常处理")
+    page.click(".main-nav >> text=系统管理")
+    page.click(".admin-nav >> text=异常处理")
     page.wait_for_url(re.compile(r"/admin/incidents"))
     assert "测试审批：1 件" in page.locator("ul.counts").inner_text()
     row = page.locator("table.list tbody tr").first.inner_text()

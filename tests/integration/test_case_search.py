@@ -129,7 +129,9 @@ def test_inbox_rows_carry_the_light_and_working_days_left_or_over(product_lf):
     case.advance(days=9)  # Wednesday 03-11: two working days past the due Monday
     [row] = inbox(lf, CLERK, scope="queue", light="red")["items"]
     assert (row["light"], row["days_left"]) == ("red", -2)
-    assert inbox(lf, CLERK, scope="queue", light="green")["items"] == []
+    # the red step's blue 督办 asks the department for a reply: a green step of its own
+    [reply] = inbox(lf, CLERK, scope="queue", light="green")["items"]
+    assert (reply["process_id"], reply["name"]) == ("supervision_order", "reply")
 
 
 def test_a_supplement_pauses_the_row_and_shows_in_the_paused_filter(product_lf):
@@ -195,13 +197,14 @@ def test_notifications_are_counted_until_read(product_lf):
     applied(lf)
     clerk = lf.auth.actor_for(CLERK)
     [row] = inbox(lf, CLERK, scope="queue")["items"]
-    lf.sla.suspend(clerk, row["id"], "补正", "材料不齐", ["宗地界址图"])
     applicant = lf.auth.actor_for("applicant.330702101201")
+    lf.workspace.mark_read(applicant)  # 新事项进入本部门待认领 of the applicant's own step
+    lf.sla.suspend(clerk, row["id"], "补正", "材料不齐", ["宗地界址图"])
     header = lf.workspace.header(applicant)
     assert header["unread"] == 1 and header["is_applicant"] is True
-    [notice] = lf.workspace.notifications(applicant)
-    assert notice["template"] == "supplement_notice" and notice["read"] is False
-    assert notice["payload"]["missing_items"] == ["宗地界址图"]
+    [notice] = lf.workspace.notifications(applicant, unread_only=True)
+    assert notice["event"] == "supplement_notice" and notice["read"] is False
+    assert notice["event_name"] == "补正材料通知" and "宗地界址图" in notice["text"]
     assert notice["case_no"].startswith("入市")
     assert lf.workspace.mark_read(clerk, [notice["id"]]) == 0  # not the clerk's to mark
     assert lf.workspace.mark_read(applicant, [notice["id"]]) == 1

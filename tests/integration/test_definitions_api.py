@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 
 from engine.api.app import create_app
 from engine.db.tables import Instance
+from engine.services.actor import SYSTEM
 from tests.conftest import FIXTURES
 from tests.support import ApiUser
 
@@ -79,6 +80,20 @@ def test_changed_content_is_a_new_version_and_running_cases_stay(lf, admin):
     with lf.uow.read() as session:
         state = json.loads(session.get(Instance, old["id"]).state_json)
     assert "spec" not in state and "subprocess_specs" not in state
+
+
+def test_a_restart_keeps_an_administrators_newer_deployment(lf, admin):
+    changed = (PROCESSES / "sample_payment.bpmn").read_text().replace('name="缴费"', 'name="缴纳"')
+    upload(admin, {"sample_payment.bpmn": changed.encode()})
+    assert versions(admin, "sample_payment") == [2, 1]
+    lf.definitions.deploy_directory(PROCESSES, SYSTEM)  # what start-up does
+    assert versions(admin, "sample_payment") == [2, 1]
+    assert (
+        "缴纳"
+        in admin.client.get(
+            "/api/v1/definitions/files/sample_payment.bpmn", headers=admin.headers
+        ).text
+    )
 
 
 @pytest.mark.parametrize(

@@ -224,3 +224,65 @@ CONSOLIDATION_ANSWERS: dict[str, Any] = {
         "confirmation_date": "2029-11-05",
     },
 }
+# 年度抽查: a case started by hand for a project of 白龙桥镇 with the start form's fields (a draw
+# adds the routing data, engine/services/spot_checks.py; without it the lanes route, to the
+# same departments); the walk's main path is the one with every step: 不合格, 整改, 复核
+SPOT_CHECK_REGION = "330702101"
+SPOT_CHECK_START: dict[str, Any] = {
+    "project_case_no": "整治2026-00001",
+    "project_business_key": "WC-ZZ-2026-003",
+    "project_name": "婺城区白龙桥镇全域土地综合整治项目",
+    "project_accepted_on": "2026-11-02",
+    "draw_year": 2026,
+    "draw_level_name": "市级",
+}
+SPOT_CHECK_PASSED: dict[str, Any] = {
+    "check_date": "2026-11-10",
+    "check_method": "实地与资料核查",
+    "checked_new_farmland_mu": 410.0,
+    "spot_check_result": "合格",
+    "spot_check_findings": "新增耕地面积、质量等级与验收结论一致",
+}
+SPOT_CHECK_ANSWERS: dict[str, Any] = {
+    "spot_check": {
+        **SPOT_CHECK_PASSED,
+        "spot_check_result": "不合格",
+        "spot_check_findings": "部分排灌沟渠损毁，新增耕地有抛荒",
+        "rectification_requirements": "修复排灌沟渠，恢复耕种",
+        "rectification_deadline": "2027-01-31",
+    },
+    "rectify": {
+        "rectification_report": "已修复沟渠1.2公里并全部复耕",
+        "rectification_completed_on": "2027-01-20",
+        "rectification_investment_yuan": 180000,
+    },
+    "review_rectification": {"review_date": "2027-01-25", "review_result": "整改到位"},
+}
+# 督办单: a case started by hand with the start form's fields (the order service adds the
+# routing data, engine/services/supervision_orders.py; without it the lanes route to 婺城区's
+# 自然资源和规划局 and 领导小组办公室); the main path is replied to and closed
+SUPERVISION_REGION = "330702"
+SUPERVISION_START: dict[str, Any] = {
+    "supervised_case_no": "入市2026-00001",
+    "supervised_case_title": "古方村 12.5亩 工业用地入市",
+    "supervised_task_title": "入市条件及负面清单审查",
+    "order_grade_name": "橙色",
+    "office_name": "婺城区领导小组办公室",
+    "department_name": "婺城区自然资源和规划局",
+    "order_text": "入市条件审查已超过承诺时限，请立即办理并报告",
+    "reply_days": 3,
+}
+SUPERVISION_CLOSE: dict[str, Any] = {"review_decision": "办结", "review_opinion": "已落实"}
+SUPERVISION_FURTHER: dict[str, Any] = {
+    "review_decision": "补充反馈",
+    "review_opinion": "请附审查意见书",
+    "further_reply_days": 2,
+}
+SUPERVISION_ESCALATE: dict[str, Any] = {
+    "review_decision": "升级督办",
+    "review_opinion": "反馈与实际不符",
+}
+SUPERVISION_ANSWERS: dict[str, Any] = {
+    "reply": {"reply_progress": "已办结", "reply_text": "已完成审查并出具意见"},
+    "review": SUPERVISION_CLOSE,
+}

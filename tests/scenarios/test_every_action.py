@@ -33,6 +33,15 @@ from tests.scenarios.main_path_answers import (
     ENTRY_ANSWERS,
     HOMESTEAD_ANSWERS,
     PILOT_ANSWERS,
+    SPOT_CHECK_ANSWERS,
+    SPOT_CHECK_PASSED,
+    SPOT_CHECK_REGION,
+    SPOT_CHECK_START,
+    SUPERVISION_ANSWERS,
+    SUPERVISION_ESCALATE,
+    SUPERVISION_FURTHER,
+    SUPERVISION_REGION,
+    SUPERVISION_START,
     TRADING_RESULT,
 )
 from tests.scenarios.walk_script import Message, Script, demo_answer
@@ -53,6 +62,23 @@ MAIN: dict[str, Callable[[], Script]] = {
         "consolidation_project",
         CONSOLIDATION_ANSWERS,
         holds={"manage_construction": timedelta(days=31, minutes=1)},
+    ),
+    # drawn cases are started by the spot-check service; no demo script, the walk starts one
+    "consolidation_spot_check": lambda: Script(
+        "consolidation_spot_check",
+        SPOT_CHECK_REGION,
+        SPOT_CHECK_START,
+        dict(SPOT_CHECK_ANSWERS),
+        [],
+    ),
+    # orders are issued by the ladder or an office (engine/services/supervision.py); the walk
+    # starts one by hand
+    "supervision_order": lambda: Script(
+        "supervision_order",
+        SUPERVISION_REGION,
+        SUPERVISION_START,
+        dict(SUPERVISION_ANSWERS),
+        [],
     ),
 }
 
@@ -292,6 +318,37 @@ WALKS = [
             "approved_budget_yuan": 11_100_000,
             "quality_check_count": 2,
         },
+    ),
+    # 不合格: the county rectifies, the drawer reviews (the first review is returned to 整改落实)
+    Walk(
+        "consolidation_spot_check",
+        "main",
+        ends={"spot_check_outcome": "整改完成", "rectification_round": 1},
+    ),
+    Walk(
+        "consolidation_spot_check",
+        "passed",
+        lambda main: main.branch(answers={"spot_check": SPOT_CHECK_PASSED}),
+        frozenset({"spot_check"}),
+        {"spot_check_outcome": "合格", "rectification_round": 0},
+    ),
+    # replied, then closed (the first review is returned to the reply: a further reply)
+    Walk("supervision_order", "main", ends={"order_state": "closed", "reply_round": 1}),
+    Walk(
+        "supervision_order",
+        "further_reply",
+        lambda main: main.branch(
+            answers={"review": [SUPERVISION_FURTHER, SUPERVISION_ANSWERS["review"]]}
+        ),
+        frozenset({"reply", "review"}),
+        {"order_state": "closed", "reply_round": 2, "further_reply_days": 2},
+    ),
+    Walk(
+        "supervision_order",
+        "escalated",
+        lambda main: main.branch(answers={"review": SUPERVISION_ESCALATE}),
+        frozenset({"review"}),
+        {"order_state": "escalated"},
     ),
 ]
 

@@ -75,12 +75,6 @@ def decide_extension(
     return lf.sla.decide_extension(actor, task_id, body.approve, body.note, body.kind)
 
 
-@router.get("/supervision-orders")
-def supervision_orders(actor: ActorDep, lf: LandflowDep, status: str = "open") -> dict[str, Any]:
-    items = lf.sla.supervision_orders(actor, status)
-    return {"items": items, "total": len(items)}
-
-
 @router.get("/calendar")
 def calendar_years(actor: ActorDep, lf: LandflowDep) -> dict[str, Any]:
     return {"years": lf.calendar.years()}

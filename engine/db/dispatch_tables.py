@@ -1,0 +1,82 @@
+"""Tables of the leadership-group office's dispatch dashboard: the yearly indicator targets per
+region, and the indexes its aggregates read (on the engine's own tables, so that every figure
+is an index-only scan of the office's territory)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .tables import Base, HumanTask, Instance, SupervisionOrder
+from .types import UTCDateTime
+
+
+class DispatchTarget(Base):
+    """A yearly target of one indicator (engine.services.dashboard_indicators) for a region."""
+
+    __tablename__ = "dispatch_targets"
+    __table_args__ = (UniqueConstraint("year", "region_code", "indicator"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    year: Mapped[int] = mapped_column(Integer)
+    region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"), index=True)
+    indicator: Mapped[str] = mapped_column(String(60))
+    target: Mapped[float] = mapped_column(Float)
+    basis: Mapped[str | None] = mapped_column(String(300))  # where the figure comes from
+    updated_by: Mapped[str] = mapped_column(String(80))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+_tasks = HumanTask.__table__.c
+# open work of a territory: cases per step, lights per department and area, time waited so far
+Index(
+    "ix_tasks_dispatch_open",
+    _tasks.state,
+    _tasks.region_path,
+    _tasks.process_id,
+    _tasks.task_spec,
+    _tasks.department,
+    _tasks.sla_state,
+    _tasks.instance_id,
+    _tasks.created_at,
+)
+# work finished in a period: on-time rate, working days per step, indicators
+Index(
+    "ix_tasks_dispatch_done",
+    _tasks.state,
+    _tasks.completed_at,
+    _tasks.region_path,
+    _tasks.process_id,
+    _tasks.task_spec,
+    _tasks.department,
+    _tasks.sla_state,
+    _tasks.created_at,
+    _tasks.instance_id,
+)
+# one step's finishes in a period: the indicators recorded at that step
+Index(
+    "ix_tasks_dispatch_step",
+    _tasks.process_id,
+    _tasks.task_spec,
+    _tasks.state,
+    _tasks.completed_at,
+    _tasks.region_path,
+    _tasks.instance_id,
+)
+_instances = Instance.__table__.c
+# cases of a territory: active ones per process, and the case ids an order or step joins to
+Index(
+    "ix_instances_dispatch",
+    _instances.region_path,
+    _instances.status,
+    _instances.process_id,
+    _instances.id,
+)
+_orders = SupervisionOrder.__table__.c
+Index(
+    "ix_supervision_orders_dispatch",
+    _orders.created_at,
+    _orders.instance_id,
+    _orders.department,
+)
