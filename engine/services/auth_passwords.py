@@ -21,8 +21,8 @@ def password_problems(
         problems.append(f"密码最多 {MAX_LENGTH} 位")
     if password.isdigit():
         problems.append("密码不能全是数字")
-    if username and username.casefold() in password.casefold():
-        problems.append("密码不能包含用户名")
+    if username and username.casefold() == password.casefold():
+        problems.append("密码不能与用户名相同")
     return [FieldError(field, p) for p in problems]
 
 

@@ -218,6 +218,8 @@ def test_the_applicant_sees_a_plain_view_with_the_supplement_notice(
     url, lf = product_site
     gufang, _ = two_cases(lf)
     clerk = lf.auth.actor_for(CLERK)
+    # the 提交申请 step announced itself to the applicant's department: read already
+    lf.workspace.mark_read(lf.auth.actor_for(f"applicant.{GUFANG}"))
     lf.sla.suspend(
         clerk,
         gufang.task("precheck")["id"],
@@ -241,7 +243,7 @@ def test_the_applicant_sees_a_plain_view_with_the_supplement_notice(
     screenshot(page, "applicant-home")
 
     page.click(".bell")
-    assert "请补正材料：宗地界址图、村民代表会议决议" in page.locator(".notices").inner_text()
+    assert "需补正以下材料：宗地界址图、村民代表会议决议" in page.locator(".notices").inner_text()
     navigate(page, "标为已读")
     assert page.locator(".bell .count").count() == 0
     context.close()

@@ -16,6 +16,7 @@ from engine.api.app import create_app
 from engine.services.actor import SYSTEM
 from tests.scenarios import test_joint_review_entry as entry
 from tests.scenarios.harness import Scenario
+from tests.sign_in import page_sign_in
 
 FGW_COMMENT = "补充产业准入条件中的亩均税收要求"
 SUPPLEMENT_REASON = "土地权属证明扫描件不清晰"
@@ -46,9 +47,7 @@ def walk_to_revision(lf) -> Scenario:
 
 def signed_in(client: TestClient, username: str, password: str = "demo") -> TestClient:
     client.cookies.clear()
-    response = client.post(
-        "/login", data={"username": username, "password": password}, follow_redirects=False
-    )
+    response = page_sign_in(client, username, password)
     assert response.status_code == 303, response.text
     return client
 

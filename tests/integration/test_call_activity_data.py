@@ -12,6 +12,7 @@ from tests.bpmn_builder import HEADER, linear_process, script, user_task
 from tests.scenarios.harness import Scenario
 from tests.scenarios.test_collective_decision import propose_to_notice
 from tests.scenarios.test_joint_review_entry import APPLICANT, entry_vote, plan, to_plan
+from tests.sign_in import page_sign_in
 
 NOTICE_ENDS_AT = "2026-03-17T23:59:59+08:00"  # 15 days' notice for 村民代表会议 from 03-02
 
@@ -72,9 +73,7 @@ def test_nothing_is_called_before_the_call_or_after_it_returns(product_lf):
 def test_the_case_page_lists_the_running_decision(product_lf):
     case = in_entry_decision(product_lf)
     with TestClient(create_app(product_lf, start_scheduler=False)) as client:
-        signed_in = client.post(
-            "/login", data={"username": "admin", "password": "admin-pass"}, follow_redirects=False
-        )
+        signed_in = page_sign_in(client, "admin", "admin-pass")
         assert signed_in.status_code == 303
         page = client.get(f"/cases/{case.id}")
     assert page.status_code == 200

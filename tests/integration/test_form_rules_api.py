@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from engine.api.app import create_app
 from tests.scenarios import test_collective_decision as decision
 from tests.scenarios import test_homestead_withdrawal as homestead
+from tests.sign_in import page_sign_in
 from tests.support import ApiUser
 
 VILLAGE = decision.VILLAGE
@@ -95,9 +96,7 @@ def test_the_refusal_reason_is_required_only_when_a_check_fails(product_lf, clie
 
 # ---- the task page ---------------------------------------------------------------------------
 def sign_in(client: TestClient, username: str) -> None:
-    response = client.post(
-        "/login", data={"username": username, "password": "demo"}, follow_redirects=False
-    )
+    response = page_sign_in(client, username, "demo")
     assert response.status_code == 303
 
 

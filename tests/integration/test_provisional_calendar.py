@@ -17,6 +17,7 @@ from engine.db.tables import Job, Notification, SlaClock
 from engine.services.actor import SYSTEM
 from tests.bpmn_builder import laned_process, linear_process, script, timer_catch, user_task
 from tests.conftest import VILLAGE
+from tests.sign_in import page_sign_in
 from tests.support import ApiUser
 
 DEC_21 = datetime(2026, 12, 21, 1, 0, tzinfo=UTC)  # Monday 09:00 Beijing
@@ -166,7 +167,7 @@ def test_the_task_page_and_the_calendar_show_the_provisional_year(lf, clock):
         assert "2027-02-08" in year["provisional_holidays"]
         assert "2027-02-06" not in year["provisional_holidays"]  # a Saturday anyway
         assert admin.get(f"/api/v1/tasks/{task['id']}/sla")["provisional"] is True
-        client.post("/login", data={"username": "zrzy.330702", "password": "demo"})
+        page_sign_in(client, "zrzy.330702", "demo")
         page = client.get(f"/tasks/{task['id']}")
         assert page.status_code == 200
         assert "暂定" in page.text and "20个工作日" in page.text

@@ -16,6 +16,7 @@ from engine.services.auth import hash_password
 from engine.services.organisation import UserSpec
 from tests.scenarios import test_joint_review_entry as entry
 from tests.scenarios.harness import Scenario
+from tests.sign_in import page_sign_in
 
 COUNTY = "zrzy.330702"
 COLLEAGUE = "wang.zrzy"
@@ -160,7 +161,7 @@ def test_refusals_are_in_chinese(product_lf, precheck):
 
 
 def sign_in(client: TestClient, username: str) -> str:
-    client.post("/login", data={"username": username, "password": "demo"})
+    page_sign_in(client, username, "demo", follow_redirects=True)
     return client
 
 

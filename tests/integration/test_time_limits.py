@@ -23,6 +23,7 @@ from engine.services.sla_clocks import of_task
 from engine.services.time_limits import FROM_FILE
 from tests.bpmn_builder import laned_process
 from tests.conftest import VILLAGE
+from tests.sign_in import page_sign_in
 from tests.support import ApiUser
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -312,7 +313,7 @@ def test_the_refusal_and_acceptance_show_over_http(lf, clock):
         shown = clerk.get(f"/api/v1/instances/{case['id']}/sla")["accepted_by_law"]
         assert shown["received_on"] == "2026-11-02"
         client.cookies.clear()
-        login = client.post("/login", data={"username": "zrzy.330702", "password": "demo"})
+        login = page_sign_in(client, "zrzy.330702", "demo")
         assert login.status_code in (200, 303)
         page = client.get(f"/cases/{case['id']}")
         assert "依法视为受理" in page.text and "2026-11-09" in page.text

@@ -25,7 +25,7 @@ class PasswordChange(BaseModel):
     new_password: str = Field(
         min_length=1,
         max_length=200,
-        description="at least 10 characters, not all digits, not containing the username",
+        description="at least 10 characters, not all digits, not the username",
     )
 
 
