@@ -98,52 +98,71 @@ class InstanceService:
             start_form = version.metadata_json.get("process_properties", {}).get("startFormKey")
             if start_form:
                 data = self.forms.validate(start_form, data)
-            now = self.clock.now()
-            execution = self.runtime.start(
-                DefinitionService.loaded(version),
-                {**data, "region": region, "business_key": business_key},
+            instance = self.start_in(
+                session, actor, version, region_row, business_key, data, self.clock.now()
             )
-            instance = Instance(
-                id=str(uuid.uuid4()),
-                process_version_id=version.id,
-                process_id=process_id,
-                version=version.version,
-                region=region,
-                region_path=region_row.path,
-                business_key=business_key,
-                status=InstanceStatus.RUNNING,
-                data={},
-                state_json="",
-                error=None,
-                started_by=actor.username,
-                created_at=now,
-                updated_at=now,
-            )
-            session.add(instance)
-            instance.case_no = self.naming.next_number(
-                session, process_id, version.name, now.astimezone(self.sla.zone).year
-            )
-            session.flush()
-            record_history(
-                session,
-                instance.id,
-                now,
-                actor,
-                "instance_started",
-                process_id=process_id,
-                version=version.version,
-                data=data,
-            )
-            overall = version.metadata_json.get("process_properties", {}).get("sla_overall")
-            if overall:
-                self.sla.start_case_clock(session, instance, overall, now)
-            recorded = record_execution(
-                session, instance, execution, actor, now, version.metadata_json["lanes"], self.sla
-            )
-            self._name(session, instance, version)
-            session.flush()
-            announce(self.outbox, session, instance, recorded, actor, now)
             return self._view(session, instance)
+
+    def start_in(
+        self,
+        session: Session,
+        actor: Actor,
+        version: ProcessVersion,
+        region: Region,
+        business_key: str | None,
+        data: dict[str, Any],
+        now: datetime,
+        **history: Any,
+    ) -> Instance:
+        """Start a case of `version` inside the caller's transaction (checks are the caller's):
+        number it, record it, start its overall clock, run it to its first wait, name it and
+        announce its tasks. `history` adds details to its 发起办件 entry."""
+        execution = self.runtime.start(
+            DefinitionService.loaded(version),
+            {**data, "region": region.code, "business_key": business_key},
+        )
+        instance = Instance(
+            id=str(uuid.uuid4()),
+            process_version_id=version.id,
+            process_id=version.process_id,
+            version=version.version,
+            region=region.code,
+            region_path=region.path,
+            business_key=business_key,
+            status=InstanceStatus.RUNNING,
+            data={},
+            state_json="",
+            error=None,
+            started_by=actor.username,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(instance)
+        instance.case_no = self.naming.next_number(
+            session, version.process_id, version.name, now.astimezone(self.sla.zone).year
+        )
+        session.flush()
+        record_history(
+            session,
+            instance.id,
+            now,
+            actor,
+            "instance_started",
+            process_id=version.process_id,
+            version=version.version,
+            data=data,
+            **history,
+        )
+        overall = version.metadata_json.get("process_properties", {}).get("sla_overall")
+        if overall:
+            self.sla.start_case_clock(session, instance, overall, now)
+        recorded = record_execution(
+            session, instance, execution, actor, now, version.metadata_json["lanes"], self.sla
+        )
+        self._name(session, instance, version)
+        session.flush()
+        announce(self.outbox, session, instance, recorded, actor, now)
+        return instance
 
     def get(self, actor: Actor, instance_id: str) -> dict[str, Any]:
         with self.uow.read() as session:

@@ -5,7 +5,6 @@ checks (the order's own checks come first, engine/services/supervision.py)."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -16,10 +15,8 @@ from engine.db.tables import Instance, ProcessVersion, Region
 from engine.errors import Conflict, NotFound
 
 from .actor import Actor
-from .case_notices import announce
 from .definitions import DefinitionService
-from .recorder import record_execution, record_history
-from .search import refresh_search_text
+from .recorder import record_history
 from .supervision_records import ORDER_PROCESS
 
 if TYPE_CHECKING:
@@ -47,51 +44,7 @@ def start_order_case(
     data: dict[str, Any],
     now: datetime,
 ) -> Instance:
-    execution = instances.runtime.start(
-        DefinitionService.loaded(version),
-        {**data, "region": region.code, "business_key": business_key},
-    )
-    instance = Instance(
-        id=str(uuid.uuid4()),
-        process_version_id=version.id,
-        process_id=ORDER_PROCESS,
-        version=version.version,
-        region=region.code,
-        region_path=region.path,
-        business_key=business_key,
-        status=InstanceStatus.RUNNING,
-        data={},
-        state_json="",
-        error=None,
-        started_by=actor.username,
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(instance)
-    instance.case_no = instances.naming.next_number(
-        session, ORDER_PROCESS, version.name, now.astimezone(instances.sla.zone).year
-    )
-    session.flush()
-    record_history(
-        session,
-        instance.id,
-        now,
-        actor,
-        "instance_started",
-        process_id=ORDER_PROCESS,
-        version=version.version,
-        data=data,
-    )
-    recorded = record_execution(
-        session, instance, execution, actor, now, version.metadata_json["lanes"], instances.sla
-    )
-    case_data = instance.data or {}
-    instance.title = instances.naming.title(ORDER_PROCESS, version.name, case_data, region.name)
-    instance.applicant = instances.naming.applicant(ORDER_PROCESS, case_data)
-    refresh_search_text(session, instance)
-    session.flush()
-    announce(instances.outbox, session, instance, recorded, actor, now)
-    return instance
+    return instances.start_in(session, actor, version, region, business_key, data, now)
 
 
 def end_by_escalation(
