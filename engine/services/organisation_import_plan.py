@@ -223,7 +223,7 @@ def _user_problems(values: dict[str, str], existing: User | None) -> list[FieldE
     if not USERNAME.match(username):
         return [FieldError("username", f"用户名只能包含字母、数字和 . _ -：{username or '（空）'}")]
     if values["password"] or existing is None:
-        return password_problems(values["password"])
+        return password_problems(values["password"], username)
     return []
 
 

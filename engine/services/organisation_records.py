@@ -25,6 +25,7 @@ from engine.domain.organisation import (
 from engine.errors import FieldError, NotFound, ValidationFailed
 
 from .actor import Actor
+from .auth_passwords import password_problems as policy_problems
 from .recorder import TaskState, record_history
 from .routing import reroute_waiting
 
@@ -72,16 +73,14 @@ def region_problems(spec: RegionSpec, parent: Region | None) -> list[FieldError]
     return problems
 
 
-def password_problems(password: str) -> list[FieldError]:
-    if len(password) < PASSWORD_MIN:
-        return [FieldError("password", f"密码至少 {PASSWORD_MIN} 位")]
-    return []
+def password_problems(password: str, username: str = "") -> list[FieldError]:
+    return policy_problems(password, username)
 
 
-def check_password(password: str) -> None:
-    problems = password_problems(password)
+def check_password(password: str, username: str = "") -> None:
+    problems = password_problems(password, username)
     if problems:
-        raise ValidationFailed("密码太短", problems)
+        raise ValidationFailed("密码不符合要求", problems)
 
 
 def role_problems(role: str) -> list[FieldError]:

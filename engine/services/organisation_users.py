@@ -112,7 +112,7 @@ class UserAdministration:
         is_admin: bool = False,
     ) -> dict[str, Any]:
         self.access.require_admin(actor)
-        check_password(password)
+        check_password(password, username)
         with self.uow.write() as session:
             if session.scalar(select(User.id).where(User.username == username)):
                 raise Conflict(f"user '{username}' already exists")

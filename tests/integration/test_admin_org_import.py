@@ -58,7 +58,7 @@ def test_the_preview_lists_each_rows_outcome_and_writes_nothing(lf, admin):
         "changes": [],
         "problems": [],
     }
-    assert rows[7]["problems"] == [{"field": "password", "message": "密码至少 8 位"}]
+    assert rows[7]["problems"] == [{"field": "password", "message": "密码至少 10 位"}]
     assert rows[8]["problems"][0]["field"] == "username"
     assert rows[9]["problems"] == [{"field": "department", "message": "部门不存在：nope.1"}]
     assert rows[10]["problems"][0]["field"] == "role"
@@ -144,7 +144,7 @@ def test_a_new_department_takes_over_waiting_tasks_as_previewed(lf):
 def test_the_original_import_stays_all_or_nothing(lf, admin):
     with pytest.raises(ValidationFailed) as refused:
         lf.organisation.import_csv(SYSTEM, "users", USERS)
-    assert refused.value.errors[0].message == "第 7 行：密码至少 8 位"
+    assert refused.value.errors[0].message == "第 7 行：密码至少 10 位"
     assert "wang.luobu" not in {u["username"] for u in lf.organisation.users(SYSTEM)}
     with pytest.raises(ValidationFailed) as empty:
         lf.organisation.preview(SYSTEM, "users", "username,display_name\n")

@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import text
 
 from engine.api.deps import ActorDep, LandflowDep, token_from
+from engine.web.session import client_address
 
 router = APIRouter(prefix="/api/v1", tags=["system"])
 
@@ -28,8 +29,8 @@ def health(lf: LandflowDep) -> dict[str, Any]:
 
 
 @router.post("/auth/token")
-def issue_token(body: Credentials, lf: LandflowDep) -> dict[str, Any]:
-    return lf.auth.issue_token(body.username, body.password)
+def issue_token(body: Credentials, request: Request, lf: LandflowDep) -> dict[str, Any]:
+    return lf.auth.issue_token(body.username, body.password, address=client_address(request))
 
 
 @router.post("/auth/logout", status_code=204)
