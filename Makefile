@@ -32,6 +32,7 @@ test: install
 	bash scripts/install-system-deps.sh
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports  # layer contracts (pyproject.toml); schemathesis and mypy gates run in pytest
 	$(BIN)/pytest -q -n 2  # two workers: one per core; each has its own databases
 
 lint: install

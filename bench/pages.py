@@ -71,7 +71,7 @@ def build(extra_tasks: int):
             cases.append(copy)
         for chunk in range(0, len(cases), 10_000):
             session.execute(insert(Instance), cases[chunk : chunk + 10_000])
-        columns = {c.key for c in HumanTask.__table__.columns}
+        columns = {c.key for c in HumanTask.__table__.columns if c.computed is None}
         template = {k: getattr(sample, k) for k in columns}
         rows = []
         for n in range(extra_tasks):

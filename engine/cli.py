@@ -42,10 +42,38 @@ def cmd_serve(lf: Landflow, args: argparse.Namespace) -> int:
 
         lf.start_up()
         load_demo(lf)
-    app = create_app(lf)
     print(f"Landflow is serving on http://{args.host}:{args.port}/  (API docs: /docs)")
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    if args.workers > 1:  # each process builds its own Landflow from the environment
+        lf.start_up()  # deploy once here, so that the workers find everything unchanged
+        lf.close()
+        uvicorn.run(
+            "engine.cli:serving_app",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            log_level="info",
+            access_log=args.access_log,
+        )
+        return 0
+    uvicorn.run(
+        create_app(lf), host=args.host, port=args.port, log_level="info", access_log=args.access_log
+    )
     return 0
+
+
+def serving_app():
+    """The app of one `serve --workers N` process."""
+    from engine.api.app import create_app
+
+    quiet_engine_logs()
+    return create_app(Landflow.build(Settings()))
+
+
+def quiet_engine_logs() -> None:
+    """SpiffWorkflow logs every task state change at INFO: a served step would pay for it."""
+    for name in ("spiff", "apscheduler"):
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def cmd_worker(lf: Landflow, args: argparse.Namespace) -> int:
@@ -154,6 +182,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--demo", action="store_true", help="load the demo organisation first")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="server processes (uvicorn workers); on SQLite they share one writer",
+    )
+    p.add_argument(
+        "--access-log", action="store_true", help="log every request (off: the proxy logs)"
+    )
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser(
@@ -216,7 +253,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    quiet_engine_logs()
     args = build_parser().parse_args(argv)
     lf = Landflow.build(Settings())
     try:

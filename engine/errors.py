@@ -39,6 +39,16 @@ class FeatureDisabled(LandflowError):
     code = "feature_disabled"
 
 
+class TooManyAttempts(LandflowError):
+    """Refused for a while after too many failures; `retry_after_seconds` says how long."""
+
+    code = "too_many_attempts"
+
+    def __init__(self, message: str, retry_after_seconds: int) -> None:
+        super().__init__(message, retry_after_seconds=retry_after_seconds)
+        self.retry_after_seconds = retry_after_seconds
+
+
 @dataclass(frozen=True)
 class FieldError:
     field: str

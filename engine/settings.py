@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import SecretStr
+from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -29,6 +29,14 @@ class Settings(BaseSettings):
     sla_yellow_default: str = "1wd"
     expression_max_seconds: float = 1.0
     expression_max_steps: int = 100_000
+    # budgets for what a model may ask of the engine (docs/security.md)
+    timer_max_years: int = 100  # timer dates and durations at most this far from now
+    timer_min_cycle_seconds: int = 60  # shortest interval of a timeCycle
+    timer_max_cycles: int = 1_000  # most repetitions of a timeCycle (R/... counts as this)
+    multi_instance_max: int = 500  # most instances of one multi-instance task
+    case_state_max_bytes: int = 5_000_000  # serialized state of one case
+    case_data_max_depth: int = 32  # nesting of lists and objects in case data
+    engine_max_steps: int = 500  # engine steps one command may run
     max_upload_bytes: int = 5_000_000
     sql_echo: bool = False
     # attachments (docs/attachments.md): a local folder, or an S3-compatible bucket when set
@@ -60,6 +68,25 @@ class Settings(BaseSettings):
     delivery_backoff_cap_seconds: float = 3600.0
     delivery_lease_seconds: float = 300.0
     delivery_batch_size: int = 50
+
+    # OpenID Connect sign-in through a unified identity platform (docs/security.md); off unless
+    # an issuer is set. The client secret is named, never written: "env:NAME" reads $NAME.
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = None  # env:NAME
+    oidc_scopes: str = "openid profile"
+    oidc_username_claim: str = "preferred_username"  # the claim holding our username...
+    oidc_user_map: Path | None = None  # ...or a JSON file {claim value: username}
+    oidc_auto_provision: bool = False  # create unknown users (without departments)
+    oidc_algorithms: str = "RS256,ES256"
+    oidc_redirect_url: str | None = None  # default: <public_url or this site>/login/oidc/callback
+
+    @field_validator("oidc_client_secret")
+    @classmethod
+    def _secret_named_only(cls, value: str | None) -> str | None:
+        if value is not None and not (value.startswith("env:") and len(value) > 4):
+            raise ValueError("oidc_client_secret must be env:NAME (the variable holding it)")
+        return value
 
     @property
     def is_sqlite(self) -> bool:

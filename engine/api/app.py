@@ -17,6 +17,7 @@ from engine.web import pages
 from engine.web.security_headers import SecurityHeaders
 
 from . import errors
+from .contract import ContractApp
 from .routes import (
     admin_console,
     attachments,
@@ -43,6 +44,7 @@ from .routes import (
     tasks,
     time_limits,
 )
+from .text_guard import TextGuard
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "web" / "static"
 
@@ -65,7 +67,7 @@ def create_app(
             if jobs is not None:
                 jobs.shutdown(wait=True)
 
-    app = FastAPI(
+    app = ContractApp(
         title="Landflow",
         version="0.1.0",
         lifespan=lifespan,
@@ -74,7 +76,8 @@ def create_app(
         description="农村土地审批协同平台接口：流程定义、办件、待办、时限、组织机构与材料。",
     )
     app.state.landflow = lf
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(TextGuard)
+    app.add_middleware(SecurityHeaders)  # outermost: refusals get the headers too
     errors.install(app)
     for module in (
         dispatch,

@@ -1,5 +1,6 @@
 """The only package that imports SpiffWorkflow. Everything else uses these names."""
 
+from .budgets import Budgets
 from .compiler import CompiledProcess, compile_definitions, kind_of
 from .failures import StepFailure
 from .migration import (
@@ -14,6 +15,7 @@ from .progress import CallRun, call_runs, case_outcome, element_states
 from .runtime import Execution, ProcessRuntime, StepNotSkippable, TaskNotReady, load_spec
 
 __all__ = [
+    "Budgets",
     "CallRun",
     "CompiledProcess",
     "Execution",

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
-from collections.abc import Mapping
+import threading
+from collections import OrderedDict
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from lxml import etree
@@ -14,10 +18,12 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import SPIFF_XSD, SpiffBpmnParser
 
 from engine import expressions
+from engine.domain import materials
 from engine.domain.sla import YellowRule, parse_limit
 from engine.errors import DefinitionInvalid, DefinitionProblem
 
-from . import camunda_import, collect, serialization
+from . import camunda_import, collect, deploy_checks, serialization
+from .budgets import Budgets
 from .camunda_import import ImportWarning
 from .joins import PARSER_OVERRIDES
 from .merge import merge_properties, rule_problems
@@ -26,6 +32,9 @@ from .xml import NSMAP, SPIFF_NS, XmlRefused, id_at_line, line_of, parse_definit
 
 DEFINITION_SUFFIXES = {".bpmn": "bpmn", ".dmn": "dmn"}
 _VALIDATOR: BpmnValidator | None = None
+_MEMO_SIZE = 16
+_MEMO: OrderedDict[str, tuple[list[CompiledProcess], list[ImportWarning]]] = OrderedDict()
+_MEMO_LOCK = threading.Lock()
 
 
 class _Parser(SpiffBpmnParser):
@@ -64,12 +73,55 @@ def kind_of(file_name: str) -> str | None:
 
 
 def compile_definitions(
-    files: Mapping[str, bytes], warnings: list[ImportWarning] | None = None
+    files: Mapping[str, bytes],
+    warnings: list[ImportWarning] | None = None,
+    *,
+    budgets: Budgets | None = None,
+    now: datetime | None = None,
+    new_files: Collection[str] = (),
 ) -> list[CompiledProcess]:
     """Parse every file, validate it, and compile each executable process with the processes
     it calls. Raises DefinitionInvalid listing every problem found, each with file, id and line.
-    What a Camunda model's import left out is appended to `warnings` (camunda_import.py)."""
-    trees, problems = _parse_all(files, warnings if warnings is not None else [])
+    What a Camunda model's import left out is appended to `warnings` (camunda_import.py).
+    Static timers and loop cardinalities are held to `budgets`; each of `new_files` that is
+    BPMN must give at least one executable process."""
+    checks = (budgets or Budgets(), now or datetime.now(UTC))
+    key = _memo_key(files, checks, new_files)
+    with _MEMO_LOCK:
+        hit = _MEMO.get(key)
+        if hit is not None:
+            _MEMO.move_to_end(key)
+    if hit is None:
+        hit = _compile(files, checks, new_files)
+        with _MEMO_LOCK:
+            _MEMO[key] = hit
+            while len(_MEMO) > _MEMO_SIZE:
+                _MEMO.popitem(last=False)
+    compiled, found = hit
+    if warnings is not None:
+        warnings.extend(copy.deepcopy(found))
+    return copy.deepcopy(compiled)
+
+
+def _memo_key(
+    files: Mapping[str, bytes], checks: tuple[Budgets, datetime], new_files: Collection[str]
+) -> str:
+    """The same files under the same budgets on the same day compile to the same specs (every
+    server start and every test fixture deploys processes/ again)."""
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        digest.update(f"{name}\0{len(files[name])}\0".encode())
+        digest.update(files[name])
+    digest.update(f"{checks[0]!r}\0{checks[1].date()}\0{sorted(new_files)!r}".encode())
+    return digest.hexdigest()
+
+
+def _compile(
+    files: Mapping[str, bytes], checks: tuple[Budgets, datetime], new_files: Collection[str]
+) -> tuple[list[CompiledProcess], list[ImportWarning]]:
+    warnings: list[ImportWarning] = []
+    trees, problems = _parse_all(files, warnings, checks)
+    problems.extend(deploy_checks.call_cycle_problems(trees))
     if problems:
         raise DefinitionInvalid(problems)
     parser = _Parser()
@@ -115,13 +167,19 @@ def compile_definitions(
                 metadata,
             )
         )
+    called = {pid for c in compiled for pid in c.metadata["called_processes"]}
+    problems.extend(
+        deploy_checks.files_without_process(
+            trees, new_files, {c.file_name for c in compiled}, called
+        )
+    )
     if problems:
         raise DefinitionInvalid(problems)
-    return compiled
+    return compiled, warnings
 
 
 def _parse_all(
-    files: Mapping[str, bytes], warnings: list[ImportWarning]
+    files: Mapping[str, bytes], warnings: list[ImportWarning], checks: tuple[Budgets, datetime]
 ) -> tuple[dict[str, Any], list[DefinitionProblem]]:
     trees: dict[str, Any] = {}
     problems: list[DefinitionProblem] = []
@@ -133,6 +191,10 @@ def _parse_all(
             tree = parse_definition_xml(content, name)
         except XmlRefused as refused:
             problems.append(refused.problem)
+            continue
+        mismatch = deploy_checks.kind_problem(tree, name, kind_of(name) or "")
+        if mismatch is not None:
+            problems.append(mismatch)
             continue
         if kind_of(name) == "bpmn":
             imported = camunda_import.translate(tree, name, files)
@@ -147,6 +209,7 @@ def _parse_all(
                 + collect.collect_problems(tree, name)
                 + _return_problems(tree, name)
                 + _expression_problems(tree, name)
+                + deploy_checks.budget_problems(tree, name, *checks)
             )
             if found:
                 problems.extend(found)
@@ -214,6 +277,11 @@ def _sla_problems(tree, file_name: str) -> list[DefinitionProblem]:
                     limits[key] = parse_limit(props[key])
                 except ValueError as exc:
                     problems.append(_located(file_name, element, f"{key}: {exc}"))
+        if materials.PROPERTY in props:  # a task's 材料清单 (engine/domain/materials.py)
+            try:
+                materials.parse_property(props[materials.PROPERTY])
+            except ValueError as exc:
+                problems.append(_located(file_name, element, str(exc)))
         if "sla_yellow" in props:
             try:
                 YellowRule.parse(props["sla_yellow"])

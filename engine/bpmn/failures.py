@@ -16,6 +16,7 @@ class FailureKind:
     DATA = "data"
     MERGE = "merge"
     ENGINE = "engine"
+    BUDGET = "budget"  # a model asked for more than a budget allows (budgets.py)
 
 
 @dataclass(frozen=True)
@@ -51,9 +52,10 @@ def failure_of(exc: BaseException, step: Any | None) -> StepFailure:
 
 
 def _classify(exc: BaseException, detail: str) -> tuple[str, str]:
-    chinese = getattr(exc, "chinese_message", None)
-    if chinese:
-        return getattr(exc, "failure_kind", FailureKind.DATA), f"执行失败：{chinese}"
+    told = _told(exc)
+    if told is not None:
+        kind = getattr(told, "failure_kind", FailureKind.DATA)
+        return kind, f"执行失败：{told.chinese_message}"
     undefined = _UNDEFINED.search(detail)
     if undefined:
         return FailureKind.EXPRESSION, f"计算时缺少数据“{undefined.group(1)}”"
@@ -64,6 +66,26 @@ def _classify(exc: BaseException, detail: str) -> tuple[str, str]:
     if isinstance(exc, (KeyError, TypeError, ValueError)):
         return FailureKind.DATA, "的数据不符合要求"
     return FailureKind.ENGINE, "执行失败"
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """`exc` and what caused it (SpiffWorkflow wraps the original in `exception`)."""
+    found: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and all(current is not f for f in found) and len(found) < 20:
+        found.append(current)
+        inner = getattr(current, "exception", None)
+        current = (
+            inner
+            if isinstance(inner, BaseException)
+            else (current.__cause__ or current.__context__)
+        )
+    return found
+
+
+def _told(exc: BaseException) -> BaseException | None:
+    """The first exception of the chain that carries a message for people."""
+    return next((e for e in _chain(exc) if getattr(e, "chinese_message", None)), None)
 
 
 def _is_expression_error(exc: BaseException) -> bool:

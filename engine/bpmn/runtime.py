@@ -4,6 +4,7 @@ Nothing outside engine.bpmn touches SpiffWorkflow objects; they get the objects 
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Callable, Iterator, Mapping
 from functools import lru_cache
 from typing import Any
@@ -27,11 +28,16 @@ from SpiffWorkflow.util.task import TaskState
 from engine import expressions
 from engine.clock import Clock
 
+from . import budgets as budgeting
 from . import case_data, returns, serialization, timekeeping
+from .budgets import BudgetExceeded, Budgets
 from .failures import StepFailure, failure_of
 from .model import InstanceStatus, LoadedSpec, PendingTimer, ReadyTask
 from .scripting import RestrictedScriptEngine
 
+# internal data of a step that failed without SpiffWorkflow's error state (a timer that could not
+# be set, a multi-instance task that could not start): the case is in error until it is retried
+_FAILED_MARK = "landflow_failed"
 _GATEWAYS = (ExclusiveGateway, InclusiveGateway, ParallelGateway, EventBasedGateway)
 
 
@@ -52,11 +58,16 @@ class ProcessRuntime:
         local_timezone: str,
         limits: expressions.Limits | None = None,
         functions: Mapping[str, Callable[..., Any]] | None = None,
+        budgets: Budgets | None = None,
     ) -> None:
         self.clock = clock
+        self.budgets = budgets or Budgets()
         timekeeping.install(local_timezone)
+        budgeting.install()
         library = {**expressions.default_functions(clock.now), **(functions or {})}
-        self.script_engine = RestrictedScriptEngine(library, limits or expressions.Limits())
+        self.script_engine = RestrictedScriptEngine(
+            library, limits or expressions.Limits(), self.budgets, clock.now
+        )
 
     def start(self, loaded: LoadedSpec, data: Mapping[str, Any]) -> Execution:
         workflow = BpmnWorkflow(
@@ -65,14 +76,14 @@ class ProcessRuntime:
         with timekeeping.running_on(self.clock):
             start = workflow.task_tree
             start.data.update(copy.deepcopy(dict(data)))
-        execution = Execution(workflow, self.clock)
+        execution = Execution(workflow, self.clock, self.budgets)
         execution.advance()
         return execution
 
     def restore(self, loaded: LoadedSpec, state_json: str) -> Execution:
         workflow = serialization.load_state(state_json, loaded.spec, loaded.subprocess_specs)
         workflow.script_engine = self.script_engine
-        return Execution(workflow, self.clock)
+        return Execution(workflow, self.clock, self.budgets, state_json)
 
 
 @lru_cache(maxsize=256)
@@ -93,10 +104,20 @@ def load_spec(
 class Execution:
     """One instance's workflow in memory for the duration of one command."""
 
-    def __init__(self, workflow: BpmnWorkflow, clock: Clock) -> None:
+    def __init__(
+        self,
+        workflow: BpmnWorkflow,
+        clock: Clock,
+        budgets: Budgets | None = None,
+        state_json: str | None = None,
+    ) -> None:
         self.workflow = workflow
         self.clock = clock
+        self.budgets = budgets or Budgets()
         self.failure: StepFailure | None = None
+        # the state before this command, to go back to when a command cannot be kept
+        self._before = state_json if state_json is not None else self._dump_or_none()
+        self._state: str | None = None  # the state after the command, once checked
 
     @property
     def error(self) -> str | None:
@@ -106,24 +127,21 @@ class Execution:
     def advance(self) -> None:
         """Run engine steps until only human tasks and events remain, or a step fails: then
         the failure is kept and the case stays exactly as it failed."""
-        with timekeeping.running_on(self.clock):
-            try:
-                self.workflow.refresh_timers()
-                self.workflow.do_engine_steps()
-                self.failure = None
-            except Exception as exc:  # every engine failure becomes an incident, never a crash
-                self.failure = failure_of(exc, self._failed_step(exc))
+        if self._guarded(self._run_engine_steps):
+            self.failure = None
+        self._settle()
 
     def complete(self, task_id: str, data: Mapping[str, Any]) -> None:
         task = self._ready_human_task(task_id)
-        with timekeeping.running_on(self.clock):
+
+        def run() -> None:
             task.data.update(copy.deepcopy(dict(data)))
-            try:
-                task.run()
-            except Exception as exc:
-                self.failure = failure_of(exc, self._failed_step(exc) or task)
-                return
-        self.advance()
+            task.run()
+
+        if self._guarded(run, task):
+            self.advance()
+        else:
+            self._settle()
 
     def return_to(self, task_id: str, element_id: str) -> str:
         """退回: reopen the earlier step `element_id` from the ready human task `task_id`;
@@ -138,13 +156,31 @@ class Execution:
         """Run a failed step again, after merging `corrections` into its data. Without a known
         step (a failure outside any task) the engine simply advances again."""
         step = self._step(step_id) if step_id else None
-        with timekeeping.running_on(self.clock):
-            if step is not None:
-                step.data.update(copy.deepcopy(dict(corrections)))
-                if step.has_state(TaskState.ERROR):
-                    step._set_state(TaskState.READY)
+
+        def reset() -> None:
+            if step.internal_data.pop(_FAILED_MARK, None) or step.has_state(TaskState.ERROR):
+                # a timer keeps the value it computed from the data that failed: compute it again
+                step.internal_data.pop("event_value", None)
+            if step.has_state(TaskState.FUTURE | TaskState.PREDICTED_MASK) and _finished(
+                step.parent
+            ):
+                # it failed while being reached, before it had data of its own: it inherits the
+                # data of the step before it, so the corrections go there, and it is reached again
+                step.parent.data.update(copy.deepcopy(dict(corrections)))
+                step.task_spec._update(step)
+                return
+            step.data.update(copy.deepcopy(dict(corrections)))
+            if step.has_state(TaskState.ERROR):
+                step._set_state(TaskState.READY)
+
+        if step is not None and not self._guarded(reset, step):
+            self._settle()
+            return
+        if step is None:
+            self.workflow.task_tree.internal_data.pop(_FAILED_MARK, None)
         if step is not None and step.task_spec.manual and step.has_state(TaskState.READY):
             self.failure = None
+            self._settle()
             return
         self.advance()
 
@@ -155,10 +191,15 @@ class Execution:
             raise StepNotSkippable(step_id)
         if not step.has_state(TaskState.ERROR | TaskState.READY):
             raise TaskNotReady(step_id)
-        with timekeeping.running_on(self.clock):
+
+        def run() -> None:
             step._set_state(TaskState.READY)
             step.complete()
-        self.advance()
+
+        if self._guarded(run, step):
+            self.advance()
+        else:
+            self._settle()
 
     def deliver_message(self, name: str, payload: Any) -> bool:
         waiting = [
@@ -168,9 +209,12 @@ class Execution:
         ]
         if not waiting:
             return False
-        with timekeeping.running_on(self.clock):
-            self.workflow.catch(BpmnEvent(waiting[0], copy.deepcopy(payload)))
-        self.advance()
+        if self._guarded(
+            lambda: self.workflow.catch(BpmnEvent(waiting[0], copy.deepcopy(payload)))
+        ):
+            self.advance()
+        else:
+            self._settle()
         return True
 
     def fire_due_timers(self) -> None:
@@ -216,9 +260,94 @@ class Execution:
         return case_data.frontier_data(self.workflow)
 
     def dump(self) -> str:
-        return serialization.dump_state(self.workflow)
+        if self._state is None:
+            self._settle()
+        assert self._state is not None
+        return self._state
 
     # ---- internals ------------------------------------------------------------------------
+    def _guarded(self, action: Callable[[], Any], step: Any | None = None) -> bool:
+        """Run engine work; any exception, SpiffWorkflow's or ours, becomes the failure of the
+        step it names (or `step`). A failure outside any step leaves the case as it was before
+        the command, so an administrator's retry starts from a whole state."""
+        self._state = None
+        with timekeeping.running_on(self.clock):
+            try:
+                action()
+                return True
+            except Exception as exc:  # every engine failure becomes an incident, never a crash
+                near = getattr(exc, "near", None)
+                failed = None if near is not None else (self._failed_step(exc) or step)
+                self.failure = failure_of(exc, failed or near)
+                if failed is None:
+                    self.failure = dataclasses.replace(self.failure, step_id=None)
+                    self._revert()
+                elif not failed.has_state(TaskState.ERROR | TaskState.FINISHED_MASK):
+                    failed.internal_data[_FAILED_MARK] = True  # a waiting or future step
+                return False
+
+    def _run_engine_steps(self) -> None:
+        steps = 0
+
+        def count(task: Any) -> None:
+            nonlocal steps
+            steps += 1
+            if steps > self.budgets.engine_max_steps:
+                exceeded = BudgetExceeded(
+                    f"一次办理运行的引擎步骤超过上限（{self.budgets.engine_max_steps} 步），"
+                    "流程可能陷入循环",
+                    f"more than {self.budgets.engine_max_steps} engine steps in one command",
+                )
+                exceeded.near = task  # where it was going round; the case goes back
+                raise exceeded
+
+        self.workflow.refresh_timers()
+        self.workflow.do_engine_steps(did_complete_task=count)
+
+    def _settle(self) -> None:
+        """Serialize the state once and hold it to the budgets: only JSON data, within the
+        size limit. A state that breaks them is not kept: the case goes back to where the
+        command found it, with an incident."""
+        from .pruning import prune_completed_passes  # pruning imports this module
+
+        try:
+            prune_completed_passes(self)
+            state = serialization.dump_state(self.workflow)
+        except (TypeError, ValueError, RecursionError) as exc:
+            problem: Exception = BudgetExceeded(
+                "办件数据中有不能保存的值（只能保存 JSON 数据：文字、数字、列表、对象）",
+                f"state is not JSON: {exc.__class__.__name__}: {exc}",
+            )
+        else:
+            size = len(state.encode())
+            if size <= self.budgets.case_state_max_bytes:
+                self._state = state
+                return
+            problem = BudgetExceeded(
+                f"办件数据超过上限（{self.budgets.case_state_max_bytes} 字节）",
+                f"serialized state of {size} bytes",
+            )
+        self.failure = failure_of(problem, None)
+        self._revert()
+
+    def _revert(self) -> None:
+        if self._before is None:
+            raise RuntimeError("no earlier state to return to")
+        workflow = serialization.load_state(
+            self._before, self.workflow.spec, self.workflow.subprocess_specs
+        )
+        workflow.script_engine = self.workflow.script_engine
+        # the case as it was, marked failed: restored later it is still in error until retried
+        workflow.task_tree.internal_data[_FAILED_MARK] = True
+        self.workflow = workflow
+        self._state = serialization.dump_state(workflow)
+
+    def _dump_or_none(self) -> str | None:
+        try:
+            return serialization.dump_state(self.workflow)
+        except (TypeError, ValueError, RecursionError):
+            return None
+
     def _tasks(self, state: int) -> list[Any]:
         return list(BpmnTaskIterator(self.workflow.task_tree, state=state))
 
@@ -246,7 +375,9 @@ class Execution:
         """Failed tasks anywhere, also below a running multi-instance or sub-process (a state
         filter alone does not descend below unfinished tasks)."""
         return [
-            t for t in BpmnTaskIterator(self.workflow.task_tree) if t.has_state(TaskState.ERROR)
+            t
+            for t in BpmnTaskIterator(self.workflow.task_tree)
+            if t.has_state(TaskState.ERROR) or t.internal_data.get(_FAILED_MARK)
         ]
 
     def _step(self, step_id: str) -> Any:
@@ -315,6 +446,10 @@ def _explicit(
     variable = properties.get(from_variable)
     value = data.get(variable) if variable else None
     return value if isinstance(value, str) else None
+
+
+def _finished(task: Any | None) -> bool:
+    return task is not None and task.has_state(TaskState.COMPLETED)
 
 
 def _is_instance_of_multi(task: Any) -> bool:

@@ -10,7 +10,7 @@ from sqlalchemy import Float, ForeignKey, Index, Integer, String, UniqueConstrai
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .tables import Base, HumanTask, Instance, SupervisionOrder
-from .types import UTCDateTime
+from .types import RegionPath, UTCDateTime
 
 
 class DispatchTarget(Base):
@@ -80,3 +80,21 @@ Index(
     _orders.instance_id,
     _orders.department,
 )
+
+
+class DispatchFinishedDay(Base):
+    """The roll-up of finished steps (engine.services.dashboard_rollup): how many steps of one
+    step, department and region, opened on one local day and finished on another with one clock
+    outcome. Day numbers count local days since 1970-01-01, so that working days are computed
+    per row on the calendar of the moment; unrouted steps and steps without a clock have ''."""
+
+    __tablename__ = "dispatch_finished_days"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+    closed_day: Mapped[int] = mapped_column(Integer, primary_key=True)
+    region_path: Mapped[str] = mapped_column(RegionPath, primary_key=True)
+    process_id: Mapped[str] = mapped_column(String(120), primary_key=True)
+    task_spec: Mapped[str] = mapped_column(String(120), primary_key=True)
+    department: Mapped[str] = mapped_column(String(60), primary_key=True)
+    sla_state: Mapped[str] = mapped_column(String(20), primary_key=True)
+    opened_day: Mapped[int] = mapped_column(Integer, primary_key=True)
+    steps: Mapped[int] = mapped_column(Integer)

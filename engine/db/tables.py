@@ -6,10 +6,23 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Computed,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from .types import JsonDocument, RegionPath, UTCDateTime
+
+# naive UTC as both backends store it; UTCDateTime hands it back as 9999-12-31T00:00:00+00:00
+SORT_DUE_SQL = "coalesce(due_at, '9999-12-31 00:00:00.000000')"
 
 
 class Base(DeclarativeBase):
@@ -131,6 +144,7 @@ class Instance(Base):
         Index("ix_instances_business_key", "business_key"),
         Index("ix_instances_process_status", "process_id", "status"),
         Index("ix_instances_region_path", "region_path"),
+        Index("ix_instances_created", "created_at", "id"),  # the case list, newest first
     )
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     process_version_id: Mapped[int] = mapped_column(ForeignKey("process_versions.id"))
@@ -161,12 +175,15 @@ class HumanTask(Base):
     __tablename__ = "tasks"
     __table_args__ = (
         Index("ix_tasks_instance", "instance_id"),
-        Index("ix_tasks_assignee_state_due", "assignee", "state", "due_at"),
-        Index("ix_tasks_department_state_due", "department", "state", "due_at"),
+        # the inbox walks these in (sort_due, id) order: engine/services/task_pages.py
+        Index("ix_tasks_assignee_state_sort", "assignee", "state", "sort_due", "id"),
+        Index(
+            "ix_tasks_department_state_sort", "department", "state", "sort_due", "id", "assignee"
+        ),
+        Index("ix_tasks_owner_state_sort", "owner", "state", "sort_due", "id"),
+        Index("ix_tasks_state_sort", "state", "sort_due", "id", "region_path"),
         Index("ix_tasks_region_path_state", "region_path", "state"),
         Index("ix_tasks_unroutable", "route_dept_type", "route_region", "state"),
-        Index("ix_tasks_state_due", "state", "due_at"),
-        Index("ix_tasks_owner", "owner"),
     )
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     instance_id: Mapped[str] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"))
@@ -192,6 +209,8 @@ class HumanTask(Base):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     completed_by: Mapped[str | None] = mapped_column(String(80))
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # due_at, or 9999-12-31 when there is none: a non-null key the inbox indexes walk in order
+    sort_due: Mapped[datetime] = mapped_column(UTCDateTime, Computed(SORT_DUE_SQL))
     sla_state: Mapped[str | None] = mapped_column(String(20))
     # an open clock's due date reaches a year without official calendar data (暂定)
     sla_provisional: Mapped[bool] = mapped_column(default=False)

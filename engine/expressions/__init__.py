@@ -24,15 +24,19 @@ sequence length, int size, source length) plus a production (memory) budget.
 
 from .api import evaluate, execute, validate
 from .errors import ExpressionError, ExpressionSyntaxError
+from .jsondata import DataRefused, settle, to_json_data
 from .library import default_functions
 from .limits import Limits
 
 __all__ = [
+    "DataRefused",
     "ExpressionError",
     "ExpressionSyntaxError",
     "Limits",
     "default_functions",
     "evaluate",
     "execute",
+    "settle",
+    "to_json_data",
     "validate",
 ]

@@ -5,29 +5,31 @@ an administrator edits (one row per material; re-read when the file changes):
     joint_review_entry,apply,提出入市申请,宗地图,是,标明四至界址
 
 `required` is 是 or 否. A required material the case does not have blocks the step's
-submission; an optional one is listed for the clerk. `task_name` is for the reader only."""
+submission; an optional one is listed for the clerk. `task_name` is for the reader only.
+
+A task whose diagram holds a `materials` extension property (edited in the modeler,
+engine/domain/materials.py) uses that list instead: the property travels with the deployed
+version into the task's properties, so the file is the default for tasks without one."""
 
 from __future__ import annotations
 
 import csv
 import io
+import logging
 import threading
-from dataclasses import dataclass
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
+from engine.domain.materials import PROPERTY, Material, parse_property
 from engine.errors import DefinitionInvalid, DefinitionProblem
+
+log = logging.getLogger(__name__)
 
 FILE_NAME = "materials.csv"
 COLUMNS = ("process_id", "task_spec", "task_name", "material", "required", "note")
 YES, NO = {"是", "1", "y", "yes", "true"}, {"否", "0", "n", "no", "false", ""}
 MAX_NAME = 60
-
-
-@dataclass(frozen=True)
-class Material:
-    name: str
-    required: bool
-    note: str
 
 
 class MaterialsCatalog:
@@ -41,7 +43,15 @@ class MaterialsCatalog:
         """Load the file; a broken one stops start-up with what is wrong, line by line."""
         self._load()
 
-    def for_task(self, process_id: str, task_spec: str) -> tuple[Material, ...]:
+    def for_task(
+        self, process_id: str, task_spec: str, properties: Mapping[str, Any] | None = None
+    ) -> tuple[Material, ...]:
+        """The diagram's list when the task's properties hold one, else the file's rows."""
+        if properties and isinstance(properties.get(PROPERTY), str):
+            try:
+                return parse_property(properties[PROPERTY])
+            except ValueError as exc:  # deployment refuses these; an old row may still hold one
+                log.warning("%s/%s: materials property ignored: %s", process_id, task_spec, exc)
         self._load()
         return self._rows.get((process_id, task_spec), ())
 

@@ -96,7 +96,7 @@ class AttachmentService:
             task = self.access.visible_task(session, actor, task_id)
             rows = self._case_rows(session, task.instance_id)
             views = self._views(session, actor, rows)
-            materials = self.catalog.for_task(task.process_id, task.task_spec)
+            materials = self._listed(task)
             return {
                 "attachments": views,
                 "materials": materials_view(materials, views),
@@ -250,9 +250,7 @@ class AttachmentService:
     # ---- used by TaskService.complete inside its transaction ------------------------------
     def check_required(self, session: Session, task: HumanTask) -> None:
         """A required material the case does not have blocks the step's submission."""
-        required = [
-            m.name for m in self.catalog.for_task(task.process_id, task.task_spec) if m.required
-        ]
+        required = [m.name for m in self._listed(task) if m.required]
         if not required:
             return
         present = set(
@@ -268,6 +266,9 @@ class AttachmentService:
             )
 
     # ---- internals -------------------------------------------------------------------------
+    def _listed(self, task: HumanTask):
+        return self.catalog.for_task(task.process_id, task.task_spec, task.properties)
+
     def _accepted(self, data: bytes | None) -> FileKind:
         if data is None:
             raise UploadRefused("missing", REFUSALS["missing"])
@@ -287,7 +288,7 @@ class AttachmentService:
         material = (material or "").strip()
         if not material or material == OTHER:
             return None
-        if material not in {m.name for m in self.catalog.for_task(task.process_id, task.task_spec)}:
+        if material not in {m.name for m in self._listed(task)}:
             raise UploadRefused("material", REFUSALS["material"], field="material")
         return material
 

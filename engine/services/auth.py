@@ -20,6 +20,7 @@ from engine.errors import AuthenticationRequired, Conflict, FieldError, Validati
 from .access import Access
 from .actor import Actor
 from .audit import note
+from .auth_cache import ActorCache
 from .auth_passwords import check_password_policy
 from .auth_throttle import SignInLocked, ThrottlePolicy, attempt, forget_stale
 from .auth_tokens import TokenAdministration
@@ -54,6 +55,7 @@ class AuthService(TokenAdministration):
         self.access = access
         self.zone = zone
         self.throttle = throttle or ThrottlePolicy()
+        self.actors = ActorCache(uow.engine)
 
     def today(self):
         return self.clock.now().astimezone(self.zone).date()
@@ -121,7 +123,7 @@ class AuthService(TokenAdministration):
             _verify(_DUMMY_HASH, password.replace("\x00", ""))
             raise AuthenticationRequired(WRONG)
         now = self.wall.now()
-        refusal: AuthenticationRequired | None = None
+        refusal: AuthenticationRequired | SignInLocked | None = None
         with self.uow.write() as session:
             forget_stale(session, self.throttle, now)
             counters = attempt(session, self.throttle, username, address, now)
@@ -215,13 +217,19 @@ class AuthService(TokenAdministration):
             raise AuthenticationRequired("sign in first")
         with self.uow.read() as session:
             row = session.execute(
-                select(AuthToken, User)
+                select(AuthToken.expires_at, User)
                 .join(User, User.id == AuthToken.user_id)
                 .where(AuthToken.token_hash == token_digest(token))
             ).first()
-            if row is None or row.AuthToken.expires_at <= self.wall.now() or not row.User.is_active:
+            now = self.wall.now()
+            if row is None or row.expires_at <= now or not row.User.is_active:
                 raise AuthenticationRequired("the sign-in has expired or is not valid")
-            return load_actor(session, row.User, self.today())
+            user, today = row.User, self.today()
+            actor = self.actors.get(user.id, user.is_admin, today, now)
+            if actor is None or actor.display_name != user.display_name:
+                actor = load_actor(session, user, today)
+                self.actors.put(actor, user.is_admin, today, now)
+            return actor
 
     def actor_for(self, username: str) -> Actor:
         """For trusted local callers (the CLI): the actor of an existing, active user."""

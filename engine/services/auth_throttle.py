@@ -13,11 +13,11 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from engine.db.auth_tables import SignInThrottle
-from engine.errors import AuthenticationRequired
+from engine.errors import TooManyAttempts
 
 
-class SignInLocked(AuthenticationRequired):
-    code = "too_many_attempts"
+class SignInLocked(TooManyAttempts):
+    """Answered 429 with Retry-After, alike for known and unknown usernames."""
 
 
 @dataclass(frozen=True)

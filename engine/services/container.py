@@ -8,7 +8,7 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from engine import expressions
-from engine.bpmn import ProcessRuntime
+from engine.bpmn import Budgets, ProcessRuntime
 from engine.clock import Clock, SettableClock, SystemClock
 from engine.db.connection import make_engine
 from engine.db.migrate import upgrade
@@ -133,6 +133,7 @@ class Landflow:
                 max_steps=settings.expression_max_steps, max_seconds=settings.expression_max_seconds
             ),
             calendar_functions(clock.now, calendar.current, zone),
+            Budgets.from_settings(settings),
         )
         forms = FormRegistry(settings.forms_dir)
         naming = CaseNaming(settings.processes_dir)
@@ -171,7 +172,9 @@ class Landflow:
             ),
             jobs.worker_id,
         )
-        definitions = DefinitionService(uow, clock, settings.max_upload_bytes)
+        definitions = DefinitionService(
+            uow, clock, settings.max_upload_bytes, Budgets.from_settings(settings)
+        )
         tasks = TaskService(uow, clock, forms, instances, access, materials=attachments)
         dispatch = DashboardService(
             uow, clock, access, calendar, names, zone, settings.processes_dir

@@ -111,11 +111,16 @@ def _search(number: ColumnElement, steps: tuple[tuple[int, int], ...]) -> Column
     )
 
 
+def zone_minutes(zone: tzinfo) -> int:
+    """The zone's offset from UTC in minutes, taken as fixed."""
+    return int(zone.utcoffset(datetime(2026, 1, 1)).total_seconds() // 60)
+
+
 def local_day_number(moment: ColumnElement, zone: tzinfo, dialect: str) -> ColumnElement:
     """The local calendar day of a UTC timestamp column, as days since 1970-01-01 (integer
     arithmetic on both backends). The zone's offset is taken as fixed (China has kept +08:00
     since 1991)."""
-    minutes = int(zone.utcoffset(datetime(2026, 1, 1)).total_seconds() // 60)
+    minutes = zone_minutes(zone)
     if dialect == "sqlite":  # whole seconds: exact, where julianday()'s float is not
         seconds = cast(func.strftime("%s", moment), Integer) + minutes * 60
         return seconds // 86400

@@ -11,13 +11,22 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine.bpmn import LoadedSpec, compile_definitions, kind_of, load_spec
+from engine.bpmn import Budgets, LoadedSpec, compile_definitions, kind_of, load_spec
 from engine.clock import Clock
 from engine.db.tables import DefinitionFile, Deployment, ProcessVersion
-from engine.errors import BadRequest, DefinitionInvalid, DefinitionProblem, NotFound
+from engine.errors import (
+    BadRequest,
+    Conflict,
+    DefinitionInvalid,
+    DefinitionProblem,
+    NotFound,
+    PermissionDenied,
+)
 
 from .actor import Actor
 from .uow import UnitOfWork
+
+DEPLOY_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -38,72 +47,106 @@ class DeployOutcome:
 
 
 class DefinitionService:
-    def __init__(self, uow: UnitOfWork, clock: Clock, max_upload_bytes: int) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        clock: Clock,
+        max_upload_bytes: int,
+        budgets: Budgets | None = None,
+    ) -> None:
         self.uow = uow
         self.clock = clock
         self.max_upload_bytes = max_upload_bytes
+        self.budgets = budgets or Budgets()
 
     def deploy(
         self, files: Mapping[str, bytes], actor: Actor, source: str = "api"
     ) -> DeployOutcome:
         """Deploy files together with every current file (call activities and DMN decisions
         resolve across files). A process whose compiled spec changed gets a new version."""
+        if not actor.is_admin:
+            raise PermissionDenied("此功能仅限系统管理员使用")
         if not files:
-            raise BadRequest("no files were given")
+            raise BadRequest("请以 multipart 字段 files 上传 .bpmn/.dmn 文件")
         self._check_files(files)
-        with self.uow.write() as session:
-            current = self._current_files(session)
+        for _ in range(DEPLOY_ATTEMPTS):
+            with self.uow.read() as session:
+                current = {
+                    n: (f.id, f.sha256, f.content) for n, f in self._current_files(session).items()
+                }
             changed = {
-                n: c for n, c in files.items() if n not in current or current[n].sha256 != _sha(c)
+                n: c for n, c in files.items() if n not in current or current[n][1] != _sha(c)
             }
-            bundle = {n: f.content.encode() for n, f in current.items()}
+            bundle = {n: content.encode() for n, (_, _, content) in current.items()}
             bundle.update(files)
             import_warnings: list[Any] = []
-            compiled = compile_definitions(bundle, import_warnings)
-            latest = self._latest_versions(session)
-            now = self.clock.now()
-            deployment = Deployment(deployed_at=now, deployed_by=actor.username, source=source)
-            created, unchanged = [], []
-            for process in compiled:
-                previous = latest.get(process.process_id)
-                if previous is not None and previous.spec_hash == process.spec_hash:
-                    unchanged.append(_version_dict(previous))
-                    continue
-                if deployment.id is None:
-                    session.add(deployment)
-                    session.flush()
-                row = ProcessVersion(
-                    process_id=process.process_id,
-                    version=(previous.version + 1) if previous else 1,
-                    name=process.name,
-                    spec_hash=process.spec_hash,
-                    spec_json=process.spec_json,
-                    subprocess_specs_json=process.subprocess_specs_json,
-                    metadata_json=process.metadata,
-                    file_name=process.file_name,
-                    deployment_id=deployment.id,
-                    deployed_at=now,
-                )
-                session.add(row)
-                session.flush()
-                created.append(_version_dict(row))
-            if changed:
-                if deployment.id is None:
-                    session.add(deployment)
-                    session.flush()
-                for name, content in changed.items():
-                    session.add(
-                        DefinitionFile(
-                            deployment_id=deployment.id,
-                            file_name=name,
-                            kind=kind_of(name),
-                            sha256=_sha(content),
-                            content=content.decode("utf-8"),
-                            deployed_at=now,
-                        )
-                    )
+            # compiled outside any transaction: a large or hostile model takes seconds to parse
+            # and check, and on SQLite a write transaction would hold the one write lock meanwhile
+            compiled = compile_definitions(
+                bundle, import_warnings, budgets=self.budgets, now=self.clock.now(), new_files=files
+            )
+            with self.uow.write() as session:
+                now_current = {n: f.id for n, f in self._current_files(session).items()}
+                if now_current != {n: ids for n, (ids, _, _) in current.items()}:
+                    continue  # another deployment landed meanwhile: compile against its files
+                outcome = self._record(session, compiled, changed, actor, source)
             warnings = [w.as_dict() for w in import_warnings if w.file in files]
-            return DeployOutcome(deployment.id, created, unchanged, warnings)
+            return DeployOutcome(
+                outcome.deployment_id, outcome.created, outcome.unchanged, warnings
+            )
+        raise Conflict("其他管理员正在部署流程，请稍后重试")
+
+    def _record(
+        self,
+        session: Session,
+        compiled: list[Any],
+        changed: Mapping[str, bytes],
+        actor: Actor,
+        source: str,
+    ) -> DeployOutcome:
+        latest = self._latest_versions(session)
+        now = self.clock.now()
+        deployment = Deployment(deployed_at=now, deployed_by=actor.username, source=source)
+        created, unchanged = [], []
+        for process in compiled:
+            previous = latest.get(process.process_id)
+            if previous is not None and previous.spec_hash == process.spec_hash:
+                unchanged.append(_version_dict(previous))
+                continue
+            if deployment.id is None:
+                session.add(deployment)
+                session.flush()
+            row = ProcessVersion(
+                process_id=process.process_id,
+                version=(previous.version + 1) if previous else 1,
+                name=process.name,
+                spec_hash=process.spec_hash,
+                spec_json=process.spec_json,
+                subprocess_specs_json=process.subprocess_specs_json,
+                metadata_json=process.metadata,
+                file_name=process.file_name,
+                deployment_id=deployment.id,
+                deployed_at=now,
+            )
+            session.add(row)
+            session.flush()
+            created.append(_version_dict(row))
+        if changed:
+            if deployment.id is None:
+                session.add(deployment)
+                session.flush()
+            for name, content in changed.items():
+                session.add(
+                    DefinitionFile(
+                        deployment_id=deployment.id,
+                        file_name=name,
+                        kind=kind_of(name),
+                        sha256=_sha(content),
+                        content=content.decode("utf-8"),
+                        deployed_at=now,
+                    )
+                )
+        return DeployOutcome(deployment.id, created, unchanged)
 
     def deploy_directory(self, directory: Path, actor: Actor) -> DeployOutcome:
         """Deploy the directory's files. A file the directory still holds as it was last

@@ -4,6 +4,7 @@ with messages a clerk can read."""
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from collections.abc import Mapping
@@ -27,6 +28,10 @@ from .form_rules import FormRule, FormRuleProblem, check_rules, compile_rules
 
 _FORM_KEY = re.compile(r"^[A-Za-z0-9_.-]{1,120}$")
 _DATA_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,119}$")
+# Checking a schema against the 2020-12 meta-schema costs ~50 ms a form; the same text is
+# checked once per process however many registries (start-ups, tests) load it.
+_CHECKED: dict[str, tuple[dict[str, Any], tuple[FormRule, ...]]] = {}
+_CHECKED_MAX = 2048
 
 
 class FormInvalid(DefinitionInvalid):
@@ -112,12 +117,14 @@ class FormRegistry:
             return cached
         where = f"{self.directory.name}/{path.name}"
         try:
-            schema = json.loads(path.read_text(encoding="utf-8"))
-            Draft202012Validator.check_schema(schema)
-            if not isinstance(schema, dict) or not isinstance(schema.get("properties", {}), dict):
-                raise SchemaError("a form is an object schema with properties")
-            conditional_requirements(schema)  # refuses conditions the page could not mirror
-            loaded = LoadedForm(mtime, schema, compile_rules(schema))
+            text = path.read_text(encoding="utf-8")
+            checked = _CHECKED.get(text)
+            if checked is None:
+                checked = _check(text)
+                if len(_CHECKED) >= _CHECKED_MAX:
+                    _CHECKED.clear()
+                _CHECKED[text] = checked
+            loaded = LoadedForm(mtime, copy.deepcopy(checked[0]), checked[1])
         except json.JSONDecodeError as exc:
             problem = DefinitionProblem(where, f"not JSON: {exc.msg}", line=exc.lineno)
             raise FormInvalid([problem]) from None
@@ -128,6 +135,15 @@ class FormRegistry:
             raise FormInvalid([DefinitionProblem(where, str(exc))]) from None
         self._cache[form_key] = loaded
         return loaded
+
+
+def _check(text: str) -> tuple[dict[str, Any], tuple[FormRule, ...]]:
+    schema = json.loads(text)
+    Draft202012Validator.check_schema(schema)
+    if not isinstance(schema, dict) or not isinstance(schema.get("properties", {}), dict):
+        raise SchemaError("a form is an object schema with properties")
+    conditional_requirements(schema)  # refuses conditions the page could not mirror
+    return schema, tuple(compile_rules(schema))
 
 
 def _field_error(error: ValidationError, schema: dict[str, Any]) -> FieldError:

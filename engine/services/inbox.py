@@ -4,10 +4,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, func, select, true
 from sqlalchemy.orm import Session
 
 from engine.clock import Clock
@@ -28,16 +28,18 @@ from .actor import Actor
 from .calendar import CalendarService
 from .forms import FormRegistry
 from .recorder import TaskState
+from .task_pages import COUNT_CAP, Cursor, Order, capped_count, read_page
 from .uow import UnitOfWork
 from .views import instance_view, task_view
 
 # own: tasks of my departments, or assigned to or owned by me (the 已办 tab with state done);
 # supervised: tasks with an open supervision order (督办)
-COUNT_CAP = 1000  # counts are exact up to this, then shown as 1000+
+NO_DUE = datetime(9999, 12, 31, tzinfo=UTC)  # sort_due of a task without a time limit
 SCOPES = ("mine", "queue", "watch", "own", "supervised", "unroutable", "all")
 STATES = ("open", "done")
 SORTS = ("due", "-due", "created", "-created", "-completed")
 MAX_PAGE = 500
+MAX_OFFSET = 5000  # deeper pages are reached with cursors, whose cost does not grow
 OPEN_ORDER = "open"
 
 
@@ -54,6 +56,7 @@ class TaskFilter:
     limit: int = 50
     offset: int = 0
     light: str | None = None  # one of LIGHTS
+    cursor: str | None = None  # next_cursor / prev_cursor of a page in the same sort
 
     def check(self) -> None:
         for name, value, allowed in (
@@ -69,8 +72,10 @@ class TaskFilter:
             value = getattr(self, name)
             if value is not None and value.tzinfo is None:
                 raise BadRequest(f"{name} needs a UTC offset, e.g. 2026-10-16T09:00:00+08:00")
-        if not 1 <= self.limit <= MAX_PAGE or self.offset < 0:
-            raise BadRequest(f"limit must be 1..{MAX_PAGE} and offset ≥ 0")
+        if not 1 <= self.limit <= MAX_PAGE or not 0 <= self.offset <= MAX_OFFSET:
+            raise BadRequest(f"limit must be 1..{MAX_PAGE} and offset 0..{MAX_OFFSET}")
+        if self.cursor and self.offset:
+            raise BadRequest("give either cursor or offset, not both")
 
 
 class InboxService:
@@ -92,24 +97,34 @@ class InboxService:
 
     def list(self, actor: Actor, where: TaskFilter) -> dict[str, Any]:
         where.check()
+        cursor = Cursor.decode(where.cursor, where.sort) if where.cursor else None
         with self.uow.read() as session:
-            query = self._query(session, actor, where)
             total = self._count(session, actor, where)
-            rows = session.scalars(
-                query.order_by(*_order(where.sort), HumanTask.id)
-                .limit(where.limit)
-                .offset(where.offset)
-            ).all()
-            items = self._rows(session, actor, rows)
+            page = read_page(
+                session,
+                # a territory with few tasks is read by its path and sorted (≤ COUNT_CAP rows);
+                # a larger one is walked in due order
+                self._branches(session, actor, where, walk=total > COUNT_CAP),
+                _order(where.sort),
+                where.sort,
+                where.limit,
+                cursor,
+                where.offset,
+                key_of=_key_of(where.sort),
+            )
             return {
-                "items": items,
-                "total": total,
+                "items": self._rows(session, actor, page.rows),
+                "total": min(total, COUNT_CAP),
+                "count_capped": total > COUNT_CAP,
                 "limit": where.limit,
                 "offset": where.offset,
+                "next_cursor": page.next_cursor,
+                "prev_cursor": page.prev_cursor,
             }
 
     def counts(self, actor: Actor) -> dict[str, int]:
-        """Open tasks per scope, and `done`: the finished tasks of the 已办 tab (scope own)."""
+        """Open tasks per scope, and `done`: the finished tasks of the 已办 tab (scope own);
+        exact up to COUNT_CAP, COUNT_CAP + 1 meaning more."""
         with self.uow.read() as session:
             counts = {
                 scope: self._count(session, actor, TaskFilter(scope=scope)) for scope in SCOPES
@@ -118,10 +133,8 @@ class InboxService:
             return counts
 
     def _count(self, session: Session, actor: Actor, where: TaskFilter) -> int:
-        """Exact up to COUNT_CAP; COUNT_CAP + 1 means "more than COUNT_CAP" (counting every
-        row of a department's 100k tasks would cost more than the page itself)."""
-        query = self._query(session, actor, where).limit(COUNT_CAP + 1)
-        return session.scalar(select(func.count()).select_from(query.subquery()))
+        branches = self._branches(session, actor, where, walk=False)
+        return capped_count(session, branches, HumanTask.id)
 
     def get(self, actor: Actor, task_id: str) -> dict[str, Any]:
         with self.uow.read() as session:
@@ -147,66 +160,89 @@ class InboxService:
             ]
             return view
 
-    def _query(self, session: Session, actor: Actor, where: TaskFilter) -> Select:
-        query = self.access.visible_tasks(session, actor)
-        if where.state == "open" and where.scope == "supervised":
-            # `|| ''` keeps SQLite from reading all open tasks by the state index when the few
-            # supervised task ids are the better way in
-            query = query.where(HumanTask.state + "" == TaskState.OPEN)
-        elif where.state == "open":
-            query = query.where(HumanTask.state == TaskState.OPEN)
-        else:
-            query = query.where(
-                HumanTask.state.in_([TaskState.DONE, TaskState.RETURNED, TaskState.CANCELLED])
-            )
+    def _branches(
+        self, session: Session, actor: Actor, where: TaskFilter, walk: bool = True
+    ) -> list[Select]:
+        """The scope as a union of queries, each served in order by one index (see
+        task_pages); every branch lies within what the actor may see. `walk`: territories
+        are walked in due order rather than found by their path range."""
+        # the supervised scope is driven by the few task ids of open orders: `|| ''` keeps
+        # the planners from walking every open task on the state index instead
+        by_id = where.scope == "supervised"
+        base = select(HumanTask).where(*self._filters(session, where, by_id))
+        principals = sorted(actor.principals())
+        departments = sorted(actor.departments)
+        # SQLite: `|| ''` hides the path index, so the territory is walked on
+        # ix_tasks_state_sort (which carries the path) instead of gathered by its path range
+        # and sorted whole; PostgreSQL weighs both by its statistics of the path
+        hide = walk and session.get_bind().dialect.name == "sqlite"
+        watched = HumanTask.region_path + "" if hide else HumanTask.region_path
+        territories = [path_prefix(watched, p) for p in sorted(actor.territories)]
+        visible = None if actor.is_admin else self.access.visible_tasks(session, actor)
+        own = [
+            *(HumanTask.assignee == p for p in principals),
+            *(HumanTask.owner == p for p in principals),
+            *(HumanTask.department == d for d in departments),
+        ]
         if where.scope == "mine":
-            query = query.where(HumanTask.assignee.in_(list(actor.principals())))
+            clauses = [HumanTask.assignee == p for p in principals]
         elif where.scope == "queue":
-            query = query.where(
-                HumanTask.assignee.is_(None), self.access.own_departments_clause(actor)
-            )
+            clauses = [
+                and_(HumanTask.department == d, HumanTask.assignee.is_(None)) for d in departments
+            ]
         elif where.scope == "watch":
-            query = query.where(self.access.watch_clause(actor))
+            clauses = territories
         elif where.scope == "own":
-            principals = list(actor.principals())
-            query = query.where(
-                or_(
-                    HumanTask.assignee.in_(principals),
-                    HumanTask.owner.in_(principals),
-                    self.access.own_departments_clause(actor),
-                )
-            )
-        elif where.scope == "supervised":
-            # driven by the few open orders (fetched first), not by scanning every open task
-            supervised = session.scalars(
+            clauses = own
+        elif where.scope == "all":
+            clauses = [true()] if visible is None else [*own, *territories]
+        else:  # supervised, unroutable: one branch, narrowed to what the actor may see
+            if where.scope == "supervised":
+                clause = HumanTask.id.in_(self._supervised(session) or [""])
+            else:
+                clause = HumanTask.department.is_(None)
+            query = base.where(clause)
+            if visible is not None:
+                query = query.where(visible.whereclause)
+            return [query]
+        return [base.where(clause) for clause in clauses]
+
+    @staticmethod
+    def _supervised(session: Session) -> list[str]:
+        """Tasks with an open order (few): the supervised scope is driven by them."""
+        return list(
+            session.scalars(
                 select(SupervisionOrder.task_id)
                 .where(SupervisionOrder.status == OPEN_ORDER, SupervisionOrder.task_id.is_not(None))
                 .distinct()
-            ).all()
-            # an empty list would make the planners scan every task: look up an impossible id
-            query = query.where(HumanTask.id.in_(supervised or [""]))
-        elif where.scope == "unroutable":
-            query = query.where(HumanTask.department.is_(None))
+            )
+        )
+
+    def _filters(self, session: Session, where: TaskFilter, by_id: bool) -> list[Any]:
+        if where.state == "open":
+            filters = [(HumanTask.state + "" if by_id else HumanTask.state) == TaskState.OPEN]
+        else:
+            filters = [
+                HumanTask.state.in_([TaskState.DONE, TaskState.RETURNED, TaskState.CANCELLED])
+            ]
         if where.light == PROVISIONAL:
-            query = query.where(HumanTask.sla_provisional.is_(True))
+            filters.append(HumanTask.sla_provisional.is_(True))
         elif where.light:
-            query = query.where(HumanTask.sla_state.in_(states_of(where.light)))
+            filters.append(HumanTask.sla_state.in_(states_of(where.light)))
         if where.process_id:
-            query = query.where(HumanTask.process_id == where.process_id)
+            filters.append(HumanTask.process_id == where.process_id)
         if where.region:
             path = session.scalar(select(Region.path).where(Region.code == where.region))
             if path is None:
                 raise BadRequest(f"no region '{where.region}'")
-            query = query.where(path_prefix(HumanTask.region_path, path))
+            filters.append(path_prefix(HumanTask.region_path, path))
         if where.created_from:
-            query = query.where(HumanTask.created_at >= where.created_from)
+            filters.append(HumanTask.created_at >= where.created_from)
         if where.created_to:
-            query = query.where(HumanTask.created_at < where.created_to)
+            filters.append(HumanTask.created_at < where.created_to)
         if where.due_before:
-            query = query.where(
-                and_(HumanTask.due_at.is_not(None), HumanTask.due_at < where.due_before)
-            )
-        return query
+            filters.append(HumanTask.sort_due < where.due_before)
+        return filters
 
     def _rows(self, session: Session, actor: Actor, rows: list[HumanTask]) -> list[dict[str, Any]]:
         """Each task with its case (number, matter), its light, working days left or over,
@@ -252,13 +288,22 @@ class InboxService:
         return items
 
 
-def _order(sort: str):
-    if sort == "due":
-        return (HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at)
-    if sort == "-due":
-        return (HumanTask.due_at.is_(None), HumanTask.due_at.desc(), HumanTask.created_at)
-    if sort == "created":
-        return (HumanTask.created_at,)
+def _order(sort: str) -> Order:
+    """Every order has a non-null key; "due" and "-due" are walked by the indexes (tasks
+    without a time limit sort last, then first), the others read the filtered rows."""
+    if sort in ("due", "-due"):
+        return Order(HumanTask.sort_due, HumanTask.id, descending=sort == "-due")
     if sort == "-completed":
-        return (HumanTask.completed_at.desc(), HumanTask.created_at.desc())
-    return (HumanTask.created_at.desc(),)
+        return Order(_COMPLETED, HumanTask.id, descending=True)
+    return Order(HumanTask.created_at, HumanTask.id, descending=sort == "-created")
+
+
+def _key_of(sort: str):
+    if sort in ("due", "-due"):
+        return lambda row: row.due_at or NO_DUE
+    if sort == "-completed":
+        return lambda row: row.completed_at or row.created_at
+    return lambda row: row.created_at
+
+
+_COMPLETED = func.coalesce(HumanTask.completed_at, HumanTask.created_at)

@@ -9,9 +9,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
-from engine.bpmn import Execution, InstanceStatus, ProcessRuntime
+from engine.bpmn import Execution, InstanceStatus, LoadedSpec, ProcessRuntime
+from engine.bpmn.waits import SpecWaits, waits_of
 from engine.clock import Clock
 from engine.db.tables import (
     Comment,
@@ -32,7 +33,7 @@ from .case_notices import announce
 from .definitions import DefinitionService
 from .forms import FormRegistry
 from .notify.outbox import Outbox
-from .recorder import cancel_instance_jobs, record_execution, record_history
+from .recorder import Recorded, cancel_instance_jobs, record_execution, record_history
 from .search import refresh_search_text
 from .sla import SlaService
 from .uow import UnitOfWork
@@ -117,9 +118,9 @@ class InstanceService:
         """Start a case of `version` inside the caller's transaction (checks are the caller's):
         number it, record it, start its overall clock, run it to its first wait, name it and
         announce its tasks. `history` adds details to its 发起办件 entry."""
+        loaded, waits = loaded_spec(version)
         execution = self.runtime.start(
-            DefinitionService.loaded(version),
-            {**data, "region": region.code, "business_key": business_key},
+            loaded, {**data, "region": region.code, "business_key": business_key}
         )
         instance = Instance(
             id=str(uuid.uuid4()),
@@ -157,7 +158,14 @@ class InstanceService:
         if overall:
             self.sla.start_case_clock(session, instance, overall, now)
         recorded = record_execution(
-            session, instance, execution, actor, now, version.metadata_json["lanes"], self.sla
+            session,
+            instance,
+            execution,
+            actor,
+            now,
+            version.metadata_json["lanes"],
+            self.sla,
+            waits,
         )
         self._name(session, instance, version)
         session.flush()
@@ -234,8 +242,9 @@ class InstanceService:
 
     # ---- helpers shared by the other services -------------------------------------------
     def restore(self, session: Session, instance: Instance) -> Execution:
-        version = session.get(ProcessVersion, instance.process_version_id)
-        return self.runtime.restore(DefinitionService.loaded(version), instance.state_json)
+        loaded, _ = loaded_spec(version_row(session, instance.process_version_id))
+        session.info.setdefault(_RESTORED, {})[instance.id] = instance.process_version_id
+        return self.runtime.restore(loaded, instance.state_json)
 
     def save(
         self,
@@ -244,19 +253,30 @@ class InstanceService:
         execution: Execution,
         actor: Actor,
         quiet: Collection[str] = (),
-    ) -> None:
+    ) -> Recorded:
         """Record the execution, name the case, and tell people what changed (but of the
         `quiet` tasks, which the caller announces itself)."""
-        version = session.get(ProcessVersion, instance.process_version_id)
+        version = version_row(session, instance.process_version_id)
+        restored = session.info.get(_RESTORED, {}).get(instance.id)
+        # a case moved to another version syncs every kind of wait its old version had
+        waits = loaded_spec(version)[1] if restored == version.id else None
         now = self.clock.now()
         recorded = record_execution(
-            session, instance, execution, actor, now, version.metadata_json["lanes"], self.sla
+            session,
+            instance,
+            execution,
+            actor,
+            now,
+            version.metadata_json["lanes"],
+            self.sla,
+            waits,
         )
         self._name(session, instance, version)
         session.flush()
         announce(self.outbox, session, instance, recorded, actor, now, quiet)
         for listener in self.listeners:
             listener(session, instance, actor, now)
+        return recorded
 
     def _name(self, session: Session, instance: Instance, version: ProcessVersion) -> None:
         """The matter the case is about, as far as its data tells so far."""
@@ -299,6 +319,39 @@ class InstanceService:
         ]
         view["called"] = called_processes(session, instance, self.restore, self.forms)
         return view
+
+
+_RESTORED = "landflow.restored_versions"
+_HELD = "landflow.versions"
+_SPECS: dict[tuple[int, str], tuple[LoadedSpec, SpecWaits]] = {}
+
+
+def version_row(session: Session, version_id: int) -> ProcessVersion:
+    """A version row for this transaction, read once and without its spec texts (the restored
+    spec is kept in memory by loaded_spec)."""
+    held = session.info.setdefault(_HELD, {})
+    row = held.get(version_id)
+    if row is None:
+        row = session.get(
+            ProcessVersion,
+            version_id,
+            options=[defer(ProcessVersion.spec_json), defer(ProcessVersion.subprocess_specs_json)],
+        )
+        held[version_id] = row
+    return row
+
+
+def loaded_spec(version: ProcessVersion) -> tuple[LoadedSpec, SpecWaits]:
+    """The version's restored spec and what it can wait for, once per process; keyed by the
+    spec's hash too, so that another database's version of the same id never matches."""
+    key = (version.id, version.spec_hash)
+    found = _SPECS.get(key)
+    if found is None:
+        if len(_SPECS) > 512:
+            _SPECS.clear()
+        loaded = DefinitionService.loaded(version)
+        found = _SPECS[key] = (loaded, waits_of(loaded))
+    return found
 
 
 def _check_start_input(region: str, business_key: str | None, data: Any) -> None:

@@ -34,7 +34,7 @@ from .definitions import DefinitionService
 from .forms import FormRegistry
 from .modeler_diff import diff_models
 from .modeler_drafts import ModelDrafts
-from .modeler_model import HUMAN_TASKS, local
+from .modeler_model import HUMAN_TASKS, elements, local, processes
 from .modeler_validation import Validation, validate_bundle
 from .uow import UnitOfWork
 
@@ -256,7 +256,8 @@ class ModelerService:
         return frozenset((dept_type, level) for dept_type, level in rows)
 
     def _materials(self, process_id: str, xml: str) -> dict[str, list[dict[str, Any]]]:
-        """材料清单 rows of the process's human tasks (processes/materials.csv)."""
+        """processes/materials.csv's rows by human task: what a task without a `materials`
+        property of its own asks for (the panel offers them as the start of its own list)."""
         if self.materials is None:
             return {}
         try:
@@ -264,9 +265,10 @@ class ModelerService:
         except XmlRefused:
             return {}
         found = {}
-        for element in tree.getroot().iter():
-            if local(element) in HUMAN_TASKS and element.get("id"):
-                rows = self.materials.for_task(process_id, element.get("id"))
+        for process in processes(tree):
+            for element in elements(process, *HUMAN_TASKS):
+                owner = process.get("id") or process_id
+                rows = self.materials.for_task(owner, element.get("id") or "")
                 if rows:
                     found[element.get("id")] = [
                         {"name": m.name, "required": m.required, "note": m.note} for m in rows

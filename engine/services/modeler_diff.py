@@ -64,6 +64,7 @@ PROPERTY_LABELS = {
     "sla_basis": "时限依据",
     "sla_overall": "办理总时限",
     "return_to": "可退回环节",
+    "materials": "所需材料",
     "dept_types_from": "派发部门类型（变量）",
     "dept_type_from": "派发部门类型（变量）",
     "departments_from": "派发部门（变量）",

@@ -13,6 +13,7 @@ from typing import Any
 
 from lxml import etree
 
+from engine.domain import materials
 from engine.domain.organisation import DEPARTMENT_TYPES, LEVEL_NAMES, LEVELS
 from engine.domain.sla import YellowRule, exceeds, parse_limit
 from engine.errors import DefinitionInvalid, NotFound
@@ -194,6 +195,11 @@ class _Checker:
             value = props.get(key)
             if value and not _IDENTIFIER.match(value):
                 self.error(task, f"环节“{name}”的 {key} 应为变量名，而不是“{value}”")
+        if materials.PROPERTY in props:
+            try:
+                materials.parse_property(props[materials.PROPERTY])
+            except ValueError as exc:
+                self.error(task, f"环节“{name}”的{exc}")
         return written
 
     def form_fields(self, element: etree._Element, form_key: str, what: str) -> set[str]:

@@ -15,15 +15,10 @@ from engine.bpmn import camunda_import, compile_definitions, kind_of
 from engine.bpmn.xml import XmlRefused, parse_definition_xml
 from engine.errors import DefinitionInvalid, DefinitionProblem
 
+from . import modeler_messages
 from .modeler_dataflow import ProcessIndex, decision_inputs, decision_outputs
 from .modeler_model import is_executable, processes
 from .modeler_rules import ERROR, WARNING, ModelProblem, RuleContext, check_model
-
-_ENGINE_PREFIXES = (
-    ("not valid BPMN 2.0:", "不符合 BPMN 2.0 规范："),
-    ("malformed XML:", "XML 格式错误："),
-    ("DOCTYPE and ENTITY declarations are not allowed", "不允许 DOCTYPE 和 ENTITY 声明"),
-)
 
 
 @dataclass(frozen=True)
@@ -137,11 +132,5 @@ def _engine_problems(bundle: Mapping[str, bytes], ours: list[ModelProblem]) -> l
 
 
 def _engine_problem(problem: DefinitionProblem) -> ModelProblem:
-    message = problem.message
-    for english, chinese in _ENGINE_PREFIXES:
-        if message.startswith(english):
-            message = chinese + message.removeprefix(english).strip()
-            break
-    else:
-        message = f"引擎解析未通过：{message}"
+    message = modeler_messages.translate(problem.message)
     return ModelProblem(ERROR, message, problem.element_id, problem.line, problem.file)

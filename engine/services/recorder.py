@@ -11,6 +11,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from engine.bpmn import Execution, InstanceStatus, StepFailure, case_outcome
+from engine.bpmn.pruning import prune_completed_passes
+from engine.bpmn.waits import SpecWaits
 from engine.db.tables import HistoryEntry, HumanTask, Incident, Instance, Job, MessageWait
 
 from .actor import Actor
@@ -41,18 +43,18 @@ def record_history(
     task_id: str | None = None,
     on_behalf_of: str | None = None,
     **details: Any,
-) -> None:
-    session.add(
-        HistoryEntry(
-            instance_id=instance_id,
-            task_id=task_id,
-            at=at,
-            actor=actor.username,
-            on_behalf_of=on_behalf_of if on_behalf_of != actor.username else None,
-            action=action,
-            details=details,
-        )
+) -> HistoryEntry:
+    entry = HistoryEntry(
+        instance_id=instance_id,
+        task_id=task_id,
+        at=at,
+        actor=actor.username,
+        on_behalf_of=on_behalf_of if on_behalf_of != actor.username else None,
+        action=action,
+        details=details,
     )
+    session.add(entry)
+    return entry
 
 
 class ClockHooks(Protocol):
@@ -86,11 +88,16 @@ def record_execution(
     now: datetime,
     lanes: dict[str, Any],
     clocks: ClockHooks,
+    waits: SpecWaits | None = None,
 ) -> Recorded:
+    """`waits`: what the version can wait for; a kind it cannot is not synced (None: all)."""
     previous_status = instance.status
     recorded = Recorded(opened=_sync_tasks(session, instance, execution, actor, now, lanes, clocks))
-    _sync_timers(session, instance, execution, now)
-    _sync_message_waits(session, instance, execution)
+    if waits is None or waits.timers:
+        _sync_timers(session, instance, execution, now)
+    if waits is None or waits.messages:
+        _sync_message_waits(session, instance, execution)
+    prune_completed_passes(execution)  # the stored state stops growing with loop passes
     instance.state_json = execution.dump()
     instance.data = _jsonable(execution.data())
     instance.status = execution.status

@@ -137,9 +137,7 @@ class ReportService:
         template: str | None = None,
     ) -> Report:
         now = self.clock.now()
-        figures = report_figures(
-            session, self.dashboard, actor, region, since, until, self._today()
-        )
+        figures = report_figures(session, self.dashboard, actor, region, since, until)
         scope = figures["scope"]
         code = scope["region"] or ""
         version = 1 + (

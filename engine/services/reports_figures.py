@@ -1,12 +1,12 @@
 """The figures of a dispatch report, read inside the issuing transaction: the dashboard's own
-aggregates (engine.services.dashboard_metrics and its views, so a report and the 调度看板
-agree to the step), plus what the rankings need and the dashboard does not show — the average
-working days of the steps each county and department finished in the period, and the share of
-督办 orders due in the period that were answered by their due time."""
+figures (DashboardService.dashboard_in, so a report and the 调度看板 agree to the step), plus
+what the rankings need and the dashboard does not show — the average working days of the steps
+each county and department finished in the period, and the share of 督办 orders due in the
+period that were answered by their due time."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import and_, case, func, select
@@ -16,20 +16,9 @@ from engine.db.tables import HumanTask, SlaClock, SlaSuspension, SupervisionOrde
 from engine.domain.sla import Unit
 
 from .actor import Actor
-from .dashboard import LOOKBACK_DAYS, DashboardService
-from .dashboard_indicators import indicator_totals
-from .dashboard_metrics import INSTANCES, Metrics, fold_units
-from .dashboard_scope import NO_AREA, Scope, resolve_scope
-from .dashboard_targets import targets_of
-from .dashboard_views import (
-    area_views,
-    department_views,
-    indicator_views,
-    merge_steps,
-    scope_view,
-    step_view,
-)
-from .dashboard_workdays import WorkdayIndex, day_number
+from .dashboard import DashboardService
+from .dashboard_metrics import INSTANCES, Metrics
+from .dashboard_scope import NO_AREA, Scope
 from .reports_rankings import AVG_DAYS, ON_TIME, OVERDUE, SUPERVISION, ranking_rows
 
 TASKS = HumanTask.__table__
@@ -45,52 +34,30 @@ def report_figures(
     region: str | None,
     since: date,
     until: date,
-    today: date,
 ) -> dict[str, Any]:
-    dashboard.access.require_office(actor)
-    scope = resolve_scope(session, actor, region, since, until, today, dashboard.zone)
-    first = min(scope.since, today) - timedelta(days=LOOKBACK_DAYS)
-    index = WorkdayIndex.build(
-        dashboard.calendar.current_in(session), first, max(scope.until, today)
-    )
-    metrics = Metrics(session, scope, index, dashboard.zone)
-    active = metrics.active_cases()
-    finished_units, finished_steps = metrics.finished()
-    departments, areas, total = fold_units(
-        metrics.open_lights(), finished_units, metrics.supervision(), active
-    )
-    diagrams = dashboard.diagrams.latest(session)
-    steps = merge_steps(metrics.open_steps(day_number(today)), finished_steps)
-    step_list = [
-        {
-            **step_view(f, diagrams[p].steps.get(s, s) if p in diagrams else s),
-            "process_name": diagrams[p].name if p in diagrams else p,
-        }
-        for (p, s), f in steps.items()
-        if f.finished
-    ]
+    """The dashboard's figures of the scope and period (DashboardService.dashboard_in, in this
+    transaction), the ten slowest steps among those finished in it, and the rankings."""
+    opened = dashboard.open_in(session, actor, region, since, until)
+    scope, metrics, _today = opened
+    board = dashboard.dashboard_in(session, actor, opened=opened)
+    step_list = [s for s in board["steps"] if s["finished"]]
     step_list.sort(key=lambda s: (-s["avg_workdays"], -(s["p90_workdays"] or 0), s["name"]))
-    indicators = dashboard.catalog.all()
-    totals, year_totals = indicator_totals(session, scope, indicators)
-    targets = targets_of(session, scope.year, scope.region) if scope.region else {}
-
     days = _workdays_by_unit(metrics, scope)
     answered = _supervision_by_unit(session, scope)
-    area_list = [_with_extras(a, a["code"], days[1], answered[1]) for a in area_views(scope, areas)]
+    area_list = [_with_extras(a, a["code"], days[1], answered[1]) for a in board["areas"]]
     department_list = [
-        _with_extras(d, d["code"], days[0], answered[0])
-        for d in department_views(departments, dashboard.names)
+        _with_extras(d, d["code"], days[0], answered[0]) for d in board["departments"]
     ]
     supervision_known = bool(answered[0])
     measures = (ON_TIME, AVG_DAYS, OVERDUE, *((SUPERVISION,) if supervision_known else ()))
     ranked_departments = [d for d in department_list if d["code"] != "-"]
     return {
-        "scope": scope_view(scope),
-        "totals": total.view(),
+        "scope": board["scope"],
+        "totals": board["totals"],
         "areas": area_list,
         "departments": department_list,
         "steps": step_list[:SLOWEST_STEPS],
-        "indicators": indicator_views(indicators, totals, year_totals, targets),
+        "indicators": board["indicators"],
         "rankings": {
             "measures": [m.key for m in measures],
             "note": None if supervision_known else NO_SUPERVISION_NOTE,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.bpmn import InstanceStatus
@@ -20,6 +20,7 @@ from engine.errors import BadRequest
 from .access import Access
 from .actor import Actor
 from .recorder import TaskState
+from .task_pages import COUNT_CAP, Cursor, Order, capped_count, read_page
 from .uow import UnitOfWork
 from .views import instance_view
 
@@ -32,6 +33,8 @@ STATUSES = (
 )
 ACTIVE = "active"  # running or waiting
 MAX_PAGE = 200
+MAX_OFFSET = 5000
+NEWEST_FIRST = "-created"  # the one order of the case list, walked on ix_instances_created
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,7 @@ class CaseFilter:
     created_to: datetime | None = None
     limit: int = 20
     offset: int = 0
+    cursor: str | None = None  # next_cursor / prev_cursor of a page of the same list
 
     def check(self) -> None:
         if self.status and self.status not in (*STATUSES, ACTIVE):
@@ -52,8 +56,10 @@ class CaseFilter:
             value = getattr(self, name)
             if value is not None and value.tzinfo is None:
                 raise BadRequest(f"{name} needs a UTC offset")
-        if not 1 <= self.limit <= MAX_PAGE or self.offset < 0:
-            raise BadRequest(f"limit must be 1..{MAX_PAGE} and offset ≥ 0")
+        if not 1 <= self.limit <= MAX_PAGE or not 0 <= self.offset <= MAX_OFFSET:
+            raise BadRequest(f"limit must be 1..{MAX_PAGE} and offset 0..{MAX_OFFSET}")
+        if self.cursor and self.offset:
+            raise BadRequest("give either cursor or offset, not both")
 
 
 def refresh_search_text(session: Session, instance: Instance) -> None:
@@ -80,21 +86,29 @@ class CaseSearch:
     def list(self, actor: Actor, where: CaseFilter) -> dict[str, Any]:
         where.check()
         with self.uow.read() as session:
+            cursor = Cursor.decode(where.cursor, NEWEST_FIRST) if where.cursor else None
             query = self._query(session, actor, where)
-            total = session.scalar(select(func.count()).select_from(query.subquery()))
-            rows = session.scalars(
-                query.order_by(Instance.created_at.desc(), Instance.id)
-                .limit(where.limit)
-                .offset(where.offset)
-            ).all()
-            steps = _open_steps(session, [r.id for r in rows])
+            total = capped_count(session, [query], Instance.id)
+            order = Order(Instance.created_at, Instance.id, descending=True)
+            page = read_page(
+                session, [query], order, NEWEST_FIRST, where.limit, cursor, where.offset
+            )
+            steps = _open_steps(session, [r.id for r in page.rows])
             items = []
-            for row in rows:
+            for row in page.rows:
                 view = instance_view(row)
                 view.pop("data")
                 view["open_steps"] = steps.get(row.id, [])
                 items.append(view)
-            return {"items": items, "total": total, "limit": where.limit, "offset": where.offset}
+            return {
+                "items": items,
+                "total": min(total, COUNT_CAP),
+                "count_capped": total > COUNT_CAP,
+                "limit": where.limit,
+                "offset": where.offset,
+                "next_cursor": page.next_cursor,
+                "prev_cursor": page.prev_cursor,
+            }
 
     def _query(self, session: Session, actor: Actor, where: CaseFilter):
         query = self.access.visible_instances(session, actor)

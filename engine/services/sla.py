@@ -75,12 +75,13 @@ class SlaService(ExtensionCommands):
 
     # ---- used by the recorder inside a command ----------------------------------------------
     def start_task_clocks(self, session: Session, task: HumanTask, now: datetime) -> None:
-        self.starter.start_task(session, task, now)
+        started = self.starter.start_task(session, task, now)
         instance = session.get(Instance, task.instance_id)
         if instance is not None and instance.created_at == now:
             # the case's start command: a case-wide rule applies even without sla_overall
             self.starter.start_case(session, instance, None, now)
-        self.keeper.sync_task(session, task)
+        if started:  # a task without clocks has nothing to carry (most steps of most diagrams)
+            self.keeper.sync_task(session, task)
         self.calendar.alert_provisional_years(session, now)
 
     def start_case_clock(
@@ -92,9 +93,12 @@ class SlaService(ExtensionCommands):
     def stop_task_clocks(
         self, session: Session, task: HumanTask, now: datetime, completed: bool
     ) -> None:
-        for clock in of_task(session, task.id):
+        clocks = of_task(session, task.id)
+        if not clocks:
+            return
+        for clock in clocks:
             self.keeper.stop(session, clock, now, completed)
-        self.keeper.sync_task(session, task)
+        self.keeper.sync_task(session, task, clocks)
         self.calendar.alert_provisional_years(session, now)
 
     def stop_case_clocks(

@@ -143,9 +143,11 @@ class ClockKeeper:
         else:
             clock.state = ClockState.MET if now <= clock.due_at else ClockState.MISSED
 
-    def sync_task(self, session: Session, task: HumanTask) -> None:
+    def sync_task(
+        self, session: Session, task: HumanTask, clocks: list[SlaClock] | None = None
+    ) -> None:
         """The task row carries its most urgent clock, for inbox sorting and lists."""
-        clocks = of_task(session, task.id)
+        clocks = of_task(session, task.id) if clocks is None else clocks
         if not clocks:
             return
         task.sla_state = most_urgent(c.state for c in clocks)

@@ -34,7 +34,8 @@ class ClockStarter:
         self.keeper = keeper
         self.time_limits = time_limits
 
-    def start_task(self, session: Session, task: HumanTask, now: datetime) -> None:
+    def start_task(self, session: Session, task: HumanTask, now: datetime) -> bool:
+        """Start the task's clocks; whether it got any."""
         props = task.properties or {}
         rules = self.time_limits.rules_for(session, task.process_id, task.task_spec, task.region)
         sources: dict[str, Source] = {}
@@ -66,6 +67,7 @@ class ClockStarter:
                 department=task.department,
                 max_extension=_max_extension(kind, limit, max_extension),
             )
+        return bool(sources)
 
     def start_case(
         self, session: Session, instance: Instance, text: str | None, now: datetime

@@ -21,7 +21,7 @@ from .instances import InstanceService
 from .opinions import submitted_opinion, validate_with_opinion
 from .principals import load_actor
 from .recorder import TaskState, record_history
-from .task_people import department_name, members, open_task_ids, person, record_next_steps
+from .task_people import department_name, members, person
 from .task_returns import ReturnCommands
 from .uow import UnitOfWork
 from .views import instance_view, task_view
@@ -176,8 +176,8 @@ class TaskService(ReturnCommands):
         with self.uow.write() as session:
             task = self.access.open_task_to_act_on(session, actor, task_id)
             self._check_may_finish(session, actor, task)
-            case = session.get(Instance, task.instance_id).data
-            clean = validate_with_opinion(self.forms, task.form_key, data, case)
+            instance = session.get(Instance, task.instance_id)  # held: _finish reuses it
+            clean = validate_with_opinion(self.forms, task.form_key, data, instance.data)
             if self.materials is not None:
                 self.materials.check_required(session, task)  # 材料清单: 422 per missing item
             opinion = submitted_opinion(self.forms, task.form_key, clean)
@@ -237,7 +237,6 @@ class TaskService(ReturnCommands):
     ) -> dict[str, Any]:
         instance = session.get(Instance, task.instance_id)
         execution = self.instances.restore(session, instance)
-        before = set(open_task_ids(session, instance.id))
         try:
             execution.complete(task.id, data)
         except TaskNotReady:
@@ -245,7 +244,7 @@ class TaskService(ReturnCommands):
         now = self.clock.now()
         on_behalf = self.access.acting_for(actor, task)
         self._close(session, actor, task, TaskState.DONE, now)
-        record_history(
+        entry = record_history(
             session,
             instance.id,
             now,
@@ -257,10 +256,16 @@ class TaskService(ReturnCommands):
             data=data,
             **details,
         )
-        self.instances.save(session, instance, execution, actor)
+        recorded = self.instances.save(session, instance, execution, actor)
         session.flush()
-        opened = [i for i in open_task_ids(session, instance.id) if i not in before]
-        record_next_steps(session, task, opened)
+        if action == "task_completed":  # name the steps it opened in its history entry
+            opened = sorted(recorded.opened, key=lambda r: (r.created_at, r.id))
+            entry.details = {
+                **entry.details,
+                "next": [
+                    {"task_id": r.id, "title": r.title, "department": r.department} for r in opened
+                ],
+            }
         return {"task": task_view(task), "instance": instance_view(instance)}
 
     def _close(

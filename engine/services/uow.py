@@ -23,6 +23,10 @@ class UnitOfWork:
             bind=engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False
         )
 
+    def session_factories(self) -> tuple[sessionmaker, sessionmaker]:
+        """For session events that must hold in every transaction (the dashboard's roll-up)."""
+        return self._reader, self._writer
+
     @contextmanager
     def write(self) -> Iterator[Session]:
         session = self._writer()

@@ -23,6 +23,7 @@ KIND_LABELS = {
     "data": "数据不符合要求",
     "merge": "并行分支数据冲突",
     "engine": "引擎执行错误",
+    "budget": "超出运行限额",
 }
 STATUS_LABELS = {"open": "待处理", "resolved": "已重试解决", "cancelled": "已取消环节"}
 

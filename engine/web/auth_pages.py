@@ -1,5 +1,6 @@
-"""Sign-in and sign-out pages, one's own sign-ins and password (/account), and an
-administrator's view of a user's sign-ins."""
+"""Sign-in and sign-out pages (local accounts, and the unified identity platform when one is
+configured), one's own sign-ins and password (/account), and an administrator's view of a
+user's sign-ins."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from engine.errors import AuthenticationRequired, ValidationFailed
+from engine.services.auth_oidc import OidcConfig, OidcRefused, OidcSignIn, PendingSignIn
 from engine.services.auth_passwords import MIN_LENGTH
 from engine.services.auth_throttle import SignInLocked
 
@@ -26,14 +28,40 @@ from .session import (
 
 router = APIRouter(include_in_schema=False)
 LOGIN_FORM_SECONDS = 2 * 3600
+OIDC_FLOW_COOKIE = "_oidc_flow"  # after the session cookie's name; state, nonce, PKCE verifier
+OIDC_MARK_COOKIE = "_oidc"  # this browser signed in through the platform
+
+
+def _oidc(request: Request) -> OidcSignIn | None:
+    """The unified identity platform's sign-in, when configured (built once per app)."""
+    state = request.app.state
+    if not hasattr(state, "oidc_sign_in"):
+        lf = landflow(request)
+        config = OidcConfig.from_settings(lf.settings)
+        state.oidc_sign_in = OidcSignIn(config, lf.auth) if config else None
+    return state.oidc_sign_in
 
 
 def _login_form(
-    request: Request, status: int = 200, error: str = "", username: str = ""
+    request: Request,
+    status: int = 200,
+    error: str = "",
+    username: str = "",
+    notice: str = "",
+    platform_sign_out: str | None = None,
 ) -> HTMLResponse:
     token = login_csrf_token(request)
     response = render(
-        request, "login.html", None, status=status, error=error, username=username, login_csrf=token
+        request,
+        "login.html",
+        None,
+        status=status,
+        error=error,
+        notice=notice,
+        username=username,
+        login_csrf=token,
+        oidc=_oidc(request) is not None,
+        platform_sign_out=platform_sign_out,
     )
     lf = landflow(request)
     response.set_cookie(
@@ -89,9 +117,83 @@ def logout(request: Request, csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] 
     lf = landflow(request)
     if csrf_ok(request, csrf_token):
         lf.auth.revoke(session_token(request) or "")
-    response = RedirectResponse("/login", status_code=303)
+    through_platform = request.cookies.get(lf.settings.session_cookie + OIDC_MARK_COOKIE)
+    target = "/login/oidc/signed-out" if through_platform and _oidc(request) else "/login"
+    response = RedirectResponse(target, status_code=303)
     response.delete_cookie(lf.settings.session_cookie)
+    response.delete_cookie(lf.settings.session_cookie + OIDC_MARK_COOKIE)
     return response
+
+
+# ---- the unified identity platform (OpenID Connect) -----------------------------------------
+def _site_url(request: Request) -> str:
+    return landflow(request).settings.public_url or str(request.base_url)
+
+
+@router.get("/login/oidc")
+def oidc_start(request: Request) -> Response:
+    oidc = _oidc(request)
+    if oidc is None:
+        return _login_form(request, 404, "未配置统一身份认证登录，请使用本系统账号登录")
+    try:
+        url, pending = oidc.begin(_site_url(request))
+    except OidcRefused as exc:
+        return _login_form(request, exc.status, exc.message)
+    lf = landflow(request)
+    response = RedirectResponse(url, status_code=303)
+    response.set_cookie(
+        lf.settings.session_cookie + OIDC_FLOW_COOKIE,
+        pending.cookie(),
+        httponly=True,
+        samesite="lax",  # sent when the platform sends the browser back
+        secure=lf.settings.cookie_secure,
+        max_age=600,
+        path="/login/oidc",
+    )
+    return response
+
+
+@router.get("/login/oidc/callback")
+def oidc_callback(request: Request) -> Response:
+    oidc = _oidc(request)
+    if oidc is None:
+        return _login_form(request, 404, "未配置统一身份认证登录，请使用本系统账号登录")
+    lf = landflow(request)
+    flow_cookie = lf.settings.session_cookie + OIDC_FLOW_COOKIE
+    params = {k: v for k, v in request.query_params.items() if isinstance(v, str)}
+    try:
+        issued = oidc.finish(
+            PendingSignIn.from_cookie(request.cookies.get(flow_cookie)),
+            params,
+            _site_url(request),
+            client_address(request),
+        )
+    except OidcRefused as exc:
+        refused = _login_form(request, exc.status, exc.message)
+        refused.delete_cookie(flow_cookie, path="/login/oidc")
+        return refused
+    response = RedirectResponse("/", status_code=303)
+    response.delete_cookie(flow_cookie, path="/login/oidc")
+    for name, value in (
+        (lf.settings.session_cookie, issued["access_token"]),
+        (lf.settings.session_cookie + OIDC_MARK_COOKIE, "1"),
+    ):
+        response.set_cookie(
+            name,
+            value,
+            httponly=True,
+            samesite="lax",
+            secure=lf.settings.cookie_secure,
+            max_age=lf.settings.token_ttl_hours * 3600,
+        )
+    return response
+
+
+@router.get("/login/oidc/signed-out")
+def oidc_signed_out(request: Request) -> HTMLResponse:
+    oidc = _oidc(request)
+    platform = oidc.end_session_url(_site_url(request)) if oidc else None
+    return _login_form(request, notice="已退出本系统。", platform_sign_out=platform)
 
 
 # ---- one's own sign-ins and password -------------------------------------------------------

@@ -3,11 +3,13 @@ case number, matter, applicant, parcel code or village name."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from engine.errors import BadRequest
 from engine.services.search import ACTIVE, CaseFilter
 
 from .list_filters import PAGE_SIZE, filter_options, read_filters
@@ -32,19 +34,21 @@ def case_list(request: Request, actor: ActorDep) -> HTMLResponse:
     status = filters.extra["status"] if filters.extra["status"] in STATUS_CHOICES else ""
     filters.extra.update(q=text, status=status)
     zone = ZoneInfo(lf.settings.timezone)
-    cases = lf.search.list(
-        actor,
-        CaseFilter(
-            text=text,
-            process_id=filters.process or None,
-            region=filters.region or None,
-            status=status or None,
-            created_from=filters.created_from(zone),
-            created_to=filters.created_to(zone),
-            limit=PAGE_SIZE,
-            offset=filters.offset,
-        ),
+    where = CaseFilter(
+        text=text,
+        process_id=filters.process or None,
+        region=filters.region or None,
+        status=status or None,
+        created_from=filters.created_from(zone),
+        created_to=filters.created_to(zone),
+        limit=PAGE_SIZE,
+        cursor=filters.cursor or None,
     )
+    try:
+        cases = lf.search.list(actor, where)
+    except BadRequest:  # a cursor of another list, typed or kept: start over
+        filters.cursor = ""
+        cases = lf.search.list(actor, replace(where, cursor=None))
     return render(
         request,
         "cases.html",
@@ -53,5 +57,4 @@ def case_list(request: Request, actor: ActorDep) -> HTMLResponse:
         filters=filters,
         options=filter_options(lf, actor),
         statuses=STATUS_CHOICES,
-        pages=(cases["total"] + PAGE_SIZE - 1) // PAGE_SIZE,
     )

@@ -3,6 +3,7 @@ applicant gets the plain view of their own cases instead."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -10,6 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from engine.domain.time_left import LIGHTS
+from engine.errors import BadRequest
 from engine.services.actor import Actor
 from engine.services.inbox import TaskFilter
 
@@ -55,21 +57,23 @@ def home(request: Request, actor: ActorDep, scope: str = "mine", state: str = ""
     sort = filters.extra["sort"] if filters.extra["sort"] in sorts else next(iter(sorts))
     filters.extra.update(light=light or "", sort=sort, scope=scope, state=state)
     zone = ZoneInfo(lf.settings.timezone)
-    tasks = lf.inbox.list(
-        actor,
-        TaskFilter(
-            scope=scope,
-            state=state,
-            process_id=filters.process or None,
-            region=filters.region or None,
-            created_from=filters.created_from(zone),
-            created_to=filters.created_to(zone),
-            sort=sort,
-            limit=PAGE_SIZE,
-            offset=filters.offset,
-            light=light if state == "open" else None,
-        ),
+    where = TaskFilter(
+        scope=scope,
+        state=state,
+        process_id=filters.process or None,
+        region=filters.region or None,
+        created_from=filters.created_from(zone),
+        created_to=filters.created_to(zone),
+        sort=sort,
+        limit=PAGE_SIZE,
+        light=light if state == "open" else None,
+        cursor=filters.cursor or None,
     )
+    try:
+        tasks = lf.inbox.list(actor, where)
+    except BadRequest:  # a cursor of another list or sort, typed or kept: start over
+        filters.cursor = ""
+        tasks = lf.inbox.list(actor, replace(where, cursor=None))
     counts = lf.inbox.counts(actor)
     return render(
         request,
@@ -92,7 +96,6 @@ def home(request: Request, actor: ActorDep, scope: str = "mine", state: str = ""
         lights=LIGHT_LABELS,
         sorts=sorts,
         claimable=any(t["can_claim"] for t in tasks["items"]),
-        pages=(tasks["total"] + PAGE_SIZE - 1) // PAGE_SIZE,
         claimed=request.query_params.get("claimed"),
         refused=request.query_params.get("refused"),
     )

@@ -1,4 +1,4 @@
-"""The filters the inbox and the case list share (process, region, date range, page), read from
+"""The filters the inbox and the case list share (process, region, date range, cursor), read from
 the query string leniently: a value the user could not have chosen is ignored, never an error
 page; a mistyped date is ignored and pointed out next to the field."""
 
@@ -20,6 +20,7 @@ PAGE_SIZE = 20
 # 2026-03-01, 2026/3/1, 2026.3.1 or 2026年3月1日
 _DATE = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*$")
 DATE_HINT = "日期请写作 2026-03-01"
+_CURSOR = re.compile(r"^[A-Za-z0-9_-]{1,400}$")
 
 
 @dataclass
@@ -28,7 +29,7 @@ class ListFilters:
     region: str = ""
     since: str = ""  # YYYY-MM-DD, local
     until: str = ""
-    page: int = 1
+    cursor: str = ""  # where the page starts (next_cursor / prev_cursor of the list)
     extra: dict[str, str] = field(default_factory=dict)  # the page's own filters (light, …)
     problems: dict[str, str] = field(default_factory=dict)  # field → what is wrong with it
     typed: dict[str, str] = field(default_factory=dict)  # what was typed into a wrong field
@@ -41,10 +42,6 @@ class ListFilters:
         day = _day(self.until)
         return datetime.combine(day + timedelta(days=1), time.min, zone) if day else None
 
-    @property
-    def offset(self) -> int:
-        return (self.page - 1) * PAGE_SIZE
-
     def query(self, **changes: Any) -> dict[str, str]:
         values = {
             "process": self.process,
@@ -52,11 +49,9 @@ class ListFilters:
             "since": self.since,
             "until": self.until,
             **self.extra,
-            "page": str(self.page),
+            "cursor": self.cursor,
         }
         values.update({k: str(v) for k, v in changes.items()})
-        if values.get("page") == "1":
-            values.pop("page")
         return {k: v for k, v in values.items() if v}
 
     def url(self, path: str, **changes: Any) -> str:
@@ -69,7 +64,7 @@ def read_filters(request: Request, lf: Landflow, actor: Actor, *extra: str) -> L
     options = filter_options(lf, actor)
     process = params.get("process", "")
     region = params.get("region", "")
-    page = params.get("page", "1")
+    cursor = params.get("cursor", "")
     days = {name: _day(params.get(name, "")) for name in ("since", "until")}
     wrong = [name for name, day in days.items() if params.get(name, "").strip() and not day]
     return ListFilters(
@@ -77,7 +72,7 @@ def read_filters(request: Request, lf: Landflow, actor: Actor, *extra: str) -> L
         region=region if region in options["regions"] else "",
         since=days["since"].isoformat() if days["since"] else "",
         until=days["until"].isoformat() if days["until"] else "",
-        page=int(page) if page.isdigit() and 0 < int(page) < 10_000 else 1,
+        cursor=cursor if _CURSOR.match(cursor) else "",
         extra={name: params.get(name, "") for name in extra},
         problems={name: DATE_HINT for name in wrong},
         typed={name: params[name][:40] for name in wrong},

@@ -2,14 +2,18 @@
 department, region, unread messages, search), the inbox tabs with counts, rows that tell cases
 apart (number, matter, step, place, light, working days left, 督办), filters and sorting, bulk
 claim, a watching office without 认领, the applicant's plain view with a 补正 notice, and the
-case search. Screenshots: inbox.png, inbox-phone.png, cases.png, applicant-home.png."""
+case search, and paging by cursor past the 1000+ count. Screenshots: inbox.png, inbox-phone.png,
+cases.png, applicant-home.png, inbox-paging.png."""
 
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import timedelta
 
-from engine.db.tables import SupervisionOrder
+from sqlalchemy import insert
+
+from engine.db.tables import HumanTask, SupervisionOrder
 from engine.services.attachment_samples import attach_samples
 from engine.services.container import Landflow
 from tests.browser.conftest import SCREENSHOTS
@@ -291,4 +295,61 @@ def test_the_pages_are_keyboard_reachable(browser, product_site):
             break
     else:
         raise AssertionError("认领所选 is not reachable by keyboard")
+    context.close()
+
+
+def many_open_tasks(lf: Landflow, case: Scenario, count: int) -> None:
+    """`count` more open steps like the case's 入市条件审查 in the clerk's queue, one minute
+    apart in due date, written in one go."""
+    task = case.task("precheck")
+    with lf.uow.write() as session:
+        sample = session.get(HumanTask, task["id"])
+        columns = [c.key for c in HumanTask.__table__.columns if c.computed is None]
+        template = {key: getattr(sample, key) for key in columns}
+        session.execute(
+            insert(HumanTask),
+            [
+                dict(template, id=str(uuid.uuid4()), due_at=sample.due_at + timedelta(minutes=n))
+                for n in range(1, count + 1)
+            ],
+        )
+
+
+def task_ids(page) -> list[str]:
+    return page.locator("input[name=task_ids]").evaluate_all("boxes => boxes.map(b => b.value)")
+
+
+def test_pages_follow_cursors_and_the_count_stops_at_1000(browser, product_site, screenshot):
+    url, lf = product_site
+    gufang, _ = two_cases(lf)
+    many_open_tasks(lf, gufang, 1_050)
+    context, page = signed_in(browser, url, CLERK)
+    assert tab(page, "待认领").inner_text().split() == ["待认领", "1000+"]
+    navigate(page, "待认领")
+    pager = page.locator("nav.pager")
+    assert pager.inner_text().split()[0] == "共"
+    assert "共 1000+ 条" in pager.inner_text()
+    assert pager.locator("a[rel=prev]").count() == 0
+    first = task_ids(page)
+    assert len(first) == 20
+    screenshot(page, "inbox-paging")
+
+    navigate(page, "下一页")
+    assert "cursor=" in page.url
+    second = task_ids(page)
+    assert len(second) == 20 and not set(first) & set(second)
+    links = page.locator("nav.pager a").all_inner_texts()
+    assert links == ["第一页", "上一页", "下一页"]
+    screenshot(page, "inbox-paging-next")
+    navigate(page, "下一页")
+    navigate(page, "上一页")
+    assert task_ids(page) == second
+    navigate(page, "上一页")
+    assert task_ids(page) == first
+    assert page.locator("nav.pager a[rel=prev]").count() == 0
+
+    page.goto(f"{url}/?scope=queue&cursor=not-a-cursor")  # a typed cursor: the first page
+    assert task_ids(page) == first
+    page.goto(f"{url}/cases?cursor=bm90LWEtY3Vyc29y")  # valid base64, not a cursor
+    assert page.locator("table.case-list tbody tr").count() == 2
     context.close()

@@ -108,28 +108,26 @@ class Seeder:
         with self.lf.uow.read() as session:
             instance = session.get(Instance, self.cases[case])
         with self.lf.uow.write() as session:
-            session.execute(
-                insert(HumanTask),
-                [
-                    {
-                        "id": task_id,
-                        "instance_id": instance.id,
-                        "process_id": instance.process_id,
-                        "task_spec": spec,
-                        "title": self.names[instance.process_id][spec],
-                        "state": "done" if done else "open",
-                        "properties": {},
-                        "region": instance.region,
-                        "region_path": instance.region_path,
-                        "department": department,
-                        "created_at": opened,
-                        "completed_at": done,
-                        "completed_by": department if done else None,
-                        "sla_state": state,
-                        "sla_provisional": False,
-                    }
-                ],
+            session.add(  # through the ORM: the roll-up of finished steps follows in the flush
+                HumanTask(
+                    id=task_id,
+                    instance_id=instance.id,
+                    process_id=instance.process_id,
+                    task_spec=spec,
+                    title=self.names[instance.process_id][spec],
+                    state="done" if done else "open",
+                    properties={},
+                    region=instance.region,
+                    region_path=instance.region_path,
+                    department=department,
+                    created_at=opened,
+                    completed_at=done,
+                    completed_by=department if done else None,
+                    sla_state=state,
+                    sla_provisional=False,
+                )
             )
+            session.flush()
             if suspended:
                 clock = SlaClock(
                     instance_id=instance.id,

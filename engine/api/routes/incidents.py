@@ -8,10 +8,12 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from engine.api.deps import ActorDep, LandflowDep
+from engine.api.schemas.errors import Responses
+from engine.api.schemas.params import RowId
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
 
-_REFUSED = {
+_REFUSED: Responses = {
     403: {"description": "administrators only"},
     404: {"description": "no such incident"},
     409: {"description": "already resolved, or the failed step changed"},
@@ -75,17 +77,19 @@ def incident_counts(actor: ActorDep, lf: LandflowDep) -> dict[str, int]:
 
 
 @router.get("/{incident_id}", response_model=IncidentOut, responses=_REFUSED)
-def get_incident(incident_id: int, actor: ActorDep, lf: LandflowDep) -> dict[str, Any]:
+def get_incident(incident_id: RowId, actor: ActorDep, lf: LandflowDep) -> dict[str, Any]:
     return lf.incidents.get(actor, incident_id)
 
 
 @router.post("/{incident_id}/retry", response_model=IncidentAction, responses=_REFUSED)
-def retry(incident_id: int, body: RetryRequest, actor: ActorDep, lf: LandflowDep) -> dict[str, Any]:
+def retry(
+    incident_id: RowId, body: RetryRequest, actor: ActorDep, lf: LandflowDep
+) -> dict[str, Any]:
     return lf.incidents.retry(actor, incident_id, body.data)
 
 
 @router.post("/{incident_id}/cancel-step", response_model=IncidentAction, responses=_REFUSED)
 def cancel_step(
-    incident_id: int, body: CancelStepRequest, actor: ActorDep, lf: LandflowDep
+    incident_id: RowId, body: CancelStepRequest, actor: ActorDep, lf: LandflowDep
 ) -> dict[str, Any]:
     return lf.incidents.cancel_step(actor, incident_id, body.reason)

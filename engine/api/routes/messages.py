@@ -6,6 +6,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from engine.api.deps import ActorDep, LandflowDep
+from engine.api.schemas.cases import InstanceOut
 
 router = APIRouter(prefix="/api/v1/messages", tags=["messages"])
 
@@ -16,6 +17,6 @@ class MessageIn(BaseModel):
     payload: Any = None
 
 
-@router.post("/{name}")
+@router.post("/{name}", response_model=InstanceOut)
 def correlate(name: str, body: MessageIn, actor: ActorDep, lf: LandflowDep) -> dict[str, Any]:
     return lf.messages.correlate(actor, name, body.business_key, body.instance_id, body.payload)

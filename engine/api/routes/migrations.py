@@ -8,11 +8,12 @@ from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
 
 from engine.api.deps import ActorDep, LandflowDep
+from engine.api.schemas.errors import Responses
 from engine.services.migrations import MAX_INSTANCES, MigrationRequest
 
 router = APIRouter(prefix="/api/v1/migrations", tags=["migrations"])
 
-_REFUSED = {
+_REFUSED: Responses = {
     403: {"description": "administrators only"},
     404: {"description": "no such process or version"},
     422: {"description": "the mapping names an element the target version does not have"},

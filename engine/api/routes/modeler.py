@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from engine.api.deps import ActorDep, LandflowDep
+from engine.api.schemas.params import RowId
 
 router = APIRouter(prefix="/api/v1/modeler", tags=["modeler"])
 
@@ -279,10 +280,10 @@ def save_draft(body: DraftIn, actor: ActorDep, lf: LandflowDep) -> DraftOut:
 
 
 @router.get("/drafts/{draft_id}", response_model=DraftContentOut)
-def draft(draft_id: int, actor: ActorDep, lf: LandflowDep) -> DraftContentOut:
+def draft(draft_id: RowId, actor: ActorDep, lf: LandflowDep) -> DraftContentOut:
     return DraftContentOut.model_validate(lf.modeler.drafts.get(actor, draft_id))
 
 
 @router.delete("/drafts/{draft_id}", status_code=204)
-def delete_draft(draft_id: int, actor: ActorDep, lf: LandflowDep) -> None:
+def delete_draft(draft_id: RowId, actor: ActorDep, lf: LandflowDep) -> None:
     lf.modeler.drafts.delete(actor, draft_id)

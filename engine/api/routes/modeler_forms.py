@@ -10,6 +10,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from engine.api.deps import ActorDep, LandflowDep
+from engine.api.schemas.params import RowId
 
 router = APIRouter(prefix="/api/v1/modeler/forms", tags=["modeler"])
 
@@ -73,7 +74,7 @@ def form(form_key: str, actor: ActorDep, lf: LandflowDep) -> FormOut:
 
 
 @router.get("/{form_key}/revisions/{revision}", response_model=RevisionContent)
-def revision(form_key: str, revision: int, actor: ActorDep, lf: LandflowDep) -> RevisionContent:
+def revision(form_key: str, revision: RowId, actor: ActorDep, lf: LandflowDep) -> RevisionContent:
     return RevisionContent.model_validate(lf.form_editor.revision(actor, form_key, revision))
 
 

@@ -9,12 +9,14 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
 from engine.api.deps import ActorDep, LandflowDep
+from engine.api.schemas.errors import Responses
+from engine.api.schemas.params import RowId
 from engine.services.notify.delivery_log import LogFilter
 from engine.services.notify.endpoints import EndpointChange
 
 router = APIRouter(prefix="/api/v1/admin", tags=["notification delivery"])
-_ADMIN = {403: {"description": "administrators only"}}
-_FOUND = {**_ADMIN, 404: {"description": "no such delivery or endpoint"}}
+_ADMIN: Responses = {403: {"description": "administrators only"}}
+_FOUND: Responses = {**_ADMIN, 404: {"description": "no such delivery or endpoint"}}
 
 
 class DeliveryOut(BaseModel):
@@ -111,7 +113,7 @@ def list_deliveries(
 
 
 @router.get("/deliveries/{delivery_id}", response_model=DeliveryDetail, responses=_FOUND)
-def get_delivery(delivery_id: int, actor: ActorDep, lf: LandflowDep) -> dict[str, Any]:
+def get_delivery(delivery_id: RowId, actor: ActorDep, lf: LandflowDep) -> dict[str, Any]:
     return lf.delivery_log.get(actor, delivery_id)
 
 
@@ -143,12 +145,12 @@ def create_endpoint(body: EndpointIn, actor: ActorDep, lf: LandflowDep) -> dict[
     responses={**_FOUND, 422: {"description": "field errors"}},
 )
 def update_endpoint(
-    endpoint_id: int, body: EndpointIn, actor: ActorDep, lf: LandflowDep
+    endpoint_id: RowId, body: EndpointIn, actor: ActorDep, lf: LandflowDep
 ) -> dict[str, Any]:
     return lf.endpoints.update(actor, endpoint_id, EndpointChange(**body.model_dump()))
 
 
 @router.delete("/notification-endpoints/{endpoint_id}", status_code=204, responses=_FOUND)
-def delete_endpoint(endpoint_id: int, actor: ActorDep, lf: LandflowDep) -> Response:
+def delete_endpoint(endpoint_id: RowId, actor: ActorDep, lf: LandflowDep) -> Response:
     lf.endpoints.delete(actor, endpoint_id)
     return Response(status_code=204)

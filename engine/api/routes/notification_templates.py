@@ -9,16 +9,17 @@ from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
 
 from engine.api.deps import ActorDep, LandflowDep
+from engine.api.schemas.errors import Responses
 
 router = APIRouter(prefix="/api/v1/admin/notification-templates", tags=["notification templates"])
 
 EventPath = Path(max_length=80, description="event code (catalogue), or digest")
 ChannelPath = Path(max_length=20, description="template channel: inapp | email | im | sms")
-_REFUSED = {
+_REFUSED: Responses = {
     403: {"description": "administrators only"},
     404: {"description": "no such event or template channel"},
 }
-_INVALID = {
+_INVALID: Responses = {
     422: {"description": "the draft fails its check; `errors` and `problems` give the lines"}
 }
 

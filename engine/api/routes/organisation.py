@@ -1,15 +1,28 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 from starlette.datastructures import UploadFile
 
 from engine.api.deps import ActorDep, LandflowDep
+from engine.api.schemas.organisation import (
+    Catalogue,
+    DepartmentCreated,
+    DepartmentList,
+    ImportDone,
+    MembershipAdded,
+    RegionList,
+    RegionOut,
+    UserCreated,
+    UserList,
+)
+from engine.api.schemas.params import RowId
 from engine.domain.organisation import DEPARTMENT_TYPES, LEVELS, ROLES
 from engine.errors import BadRequest
+from engine.services import admin_uploads
 from engine.services.organisation import DepartmentSpec, RegionSpec
 
 router = APIRouter(prefix="/api/v1/org", tags=["organisation"])
@@ -125,44 +138,54 @@ class ImportSlice(BaseModel):
     rerouted_tasks: int
 
 
-@router.get("/types")
+@router.get("/types", response_model=Catalogue)
 def types(actor: ActorDep) -> dict[str, Any]:
     return {"department_types": DEPARTMENT_TYPES, "levels": list(LEVELS), "roles": ROLES}
 
 
-@router.get("/regions")
-def regions(actor: ActorDep, lf: LandflowDep, parent: str | None = None) -> dict[str, Any]:
+@router.get("/regions", response_model=RegionList)
+def regions(
+    actor: ActorDep,
+    lf: LandflowDep,
+    parent: Annotated[str | None, Query(max_length=12)] = None,
+) -> dict[str, Any]:
     items = lf.organisation.regions(actor, parent)
     return {"items": items, "total": len(items)}
 
 
-@router.post("/regions", status_code=201)
+@router.post("/regions", status_code=201, response_model=RegionOut)
 def create_region(body: RegionIn, actor: ActorDep, lf: LandflowDep) -> dict[str, Any]:
     return lf.organisation.create_region(
         actor, RegionSpec(body.code, body.name, body.level, body.parent)
     )
 
 
-@router.get("/departments")
-def departments(actor: ActorDep, lf: LandflowDep, region: str | None = None) -> dict[str, Any]:
+@router.get("/departments", response_model=DepartmentList)
+def departments(
+    actor: ActorDep,
+    lf: LandflowDep,
+    region: Annotated[str | None, Query(max_length=12)] = None,
+) -> dict[str, Any]:
     items = lf.organisation.departments(actor, region)
     return {"items": items, "total": len(items)}
 
 
-@router.post("/departments", status_code=201)
+@router.post("/departments", status_code=201, response_model=DepartmentCreated)
 def create_department(body: DepartmentIn, actor: ActorDep, lf: LandflowDep) -> dict[str, Any]:
     return lf.organisation.create_department(
         actor, DepartmentSpec(body.dept_type, body.region, body.name)
     )
 
 
-@router.get("/users")
+@router.get("/users", response_model=UserList)
 def users(
     actor: ActorDep,
     lf: LandflowDep,
     q: str = Query(default="", max_length=100, description="part of a username or name"),
     department: str | None = Query(default=None, max_length=60),
-    page: int | None = Query(default=None, ge=1, description="paged (20 a page) when given"),
+    page: int | None = Query(
+        default=None, ge=1, le=100_000, description="paged (20 a page) when given"
+    ),
     per_page: int = Query(default=20, ge=1, le=200),
 ) -> dict[str, Any]:
     if q or department or page:
@@ -187,7 +210,7 @@ def reactivate_user(username: str, actor: ActorDep, lf: LandflowDep) -> UserStat
     return UserState(**lf.organisation.reactivate_user(actor, username))
 
 
-@router.post("/users", status_code=201)
+@router.post("/users", status_code=201, response_model=UserCreated)
 def create_user(body: UserIn, actor: ActorDep, lf: LandflowDep) -> dict[str, Any]:
     return lf.organisation.create_user(
         actor,
@@ -199,7 +222,7 @@ def create_user(body: UserIn, actor: ActorDep, lf: LandflowDep) -> dict[str, Any
     )
 
 
-@router.post("/users/{username}/memberships", status_code=201)
+@router.post("/users/{username}/memberships", status_code=201, response_model=MembershipAdded)
 def add_membership(
     username: str, body: MembershipIn, actor: ActorDep, lf: LandflowDep
 ) -> dict[str, Any]:
@@ -229,35 +252,29 @@ def substitutions(
 
 
 @router.post("/substitutions/{substitution_id}/end", response_model=SubstitutionOut)
-def end_substitution(substitution_id: int, actor: ActorDep, lf: LandflowDep) -> SubstitutionOut:
+def end_substitution(substitution_id: RowId, actor: ActorDep, lf: LandflowDep) -> SubstitutionOut:
     """From today on the stand-in no longer counts; one not yet begun is cancelled."""
     return SubstitutionOut(**lf.organisation.end_substitution(actor, substitution_id))
 
 
-@router.post("/substitutions", status_code=201)
+@router.post("/substitutions", status_code=201, response_model=SubstitutionOut)
 def add_substitution(body: SubstitutionIn, actor: ActorDep, lf: LandflowDep) -> dict[str, Any]:
     return lf.organisation.add_substitution(
         actor, body.absent, body.substitute, body.starts_on, body.ends_on, body.reason
     )
 
 
-@router.post("/import/{kind}")
+@router.post("/import/{kind}", response_model=ImportDone)
 async def import_csv(
     kind: str, request: Request, actor: ActorDep, lf: LandflowDep
 ) -> dict[str, Any]:
-    lf.access.require_admin(actor)
     form = await request.form(max_files=1, max_fields=5)
     upload = form.get("file")
-    if not isinstance(upload, UploadFile):
-        raise BadRequest("send the CSV as multipart field 'file'")
-    content = await upload.read(lf.settings.max_upload_bytes + 1)
-    if len(content) > lf.settings.max_upload_bytes:
-        raise BadRequest("the file is too large")
-    try:
-        text = content.decode("utf-8")
-    except UnicodeDecodeError:
-        raise BadRequest("the CSV must be UTF-8") from None
-    return lf.organisation.import_csv(actor, kind, text)
+    limit = lf.settings.max_upload_bytes
+    content = await upload.read(limit + 1) if isinstance(upload, UploadFile) else None
+    return admin_uploads.import_organisation(
+        lf.access, lf.organisation, actor, kind, content, limit
+    )
 
 
 @router.post("/import/{kind}/preview", response_model=ImportPreview)
@@ -279,4 +296,4 @@ def apply_import(kind: str, body: ImportIn, actor: ActorDep, lf: LandflowDep) ->
 
 def _check_size(text: str, lf) -> None:
     if len(text.encode()) > lf.settings.max_upload_bytes:
-        raise BadRequest("the file is too large")
+        raise BadRequest("文件过大")

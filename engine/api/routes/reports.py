@@ -5,7 +5,6 @@ outside the territory 404."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
@@ -13,6 +12,7 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
 from engine.api.deps import ActorDep, LandflowDep
+from engine.api.schemas.params import Day, RowId
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
 
@@ -22,8 +22,8 @@ Kind = Literal["weekly", "monthly", "quarterly", "annual", "bulletin"]
 class IssueRequest(BaseModel):
     kind: Literal["weekly", "monthly", "quarterly", "annual"]
     region: str | None = Field(None, max_length=20, description="default: your own region")
-    since: date | None = Field(None, description="default: the last whole period before today")
-    until: date | None = None
+    since: Day | None = Field(None, description="default: the last whole period before today")
+    until: Day | None = None
 
 
 class BulletinRequest(BaseModel):
@@ -32,8 +32,8 @@ class BulletinRequest(BaseModel):
         None, max_length=5000, description="text with ${placeholders}; default: the standard one"
     )
     region: str | None = Field(None, max_length=20)
-    since: date | None = Field(None, description="default: the 1st of this month")
-    until: date | None = Field(None, description="default: today")
+    since: Day | None = Field(None, description="default: the 1st of this month")
+    until: Day | None = Field(None, description="default: today")
 
 
 class ReportSummary(BaseModel):
@@ -96,13 +96,13 @@ def issue_bulletin(body: BulletinRequest, lf: LandflowDep, actor: ActorDep) -> d
 
 
 @router.get("/{report_id}", response_model=ReportDetail)
-def get_report(report_id: int, lf: LandflowDep, actor: ActorDep) -> dict[str, Any]:
+def get_report(report_id: RowId, lf: LandflowDep, actor: ActorDep) -> dict[str, Any]:
     return lf.reports.get(actor, report_id)
 
 
 @router.get("/{report_id}/{fmt}", response_class=Response)
 def report_file(
-    report_id: int, fmt: Literal["xlsx", "pdf"], lf: LandflowDep, actor: ActorDep
+    report_id: RowId, fmt: Literal["xlsx", "pdf"], lf: LandflowDep, actor: ActorDep
 ) -> Response:
     """The workbook or the PDF exactly as issued."""
     name, media, data = lf.reports.file(actor, report_id, fmt)

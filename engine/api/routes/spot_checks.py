@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from engine.api.deps import ActorDep, LandflowDep
+from engine.api.schemas.params import RowId
 from engine.services.spot_checks import DrawRequest
 
 router = APIRouter(prefix="/api/v1/spot-checks", tags=["spot checks"])
@@ -116,5 +117,5 @@ def list_draws(
 
 
 @router.get("/draws/{draw_id}", response_model=Draw)
-def get_draw(draw_id: int, actor: ActorDep, lf: LandflowDep) -> Draw:
+def get_draw(draw_id: RowId, actor: ActorDep, lf: LandflowDep) -> Draw:
     return Draw(**lf.spot_checks.get(actor, draw_id))

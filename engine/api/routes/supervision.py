@@ -10,6 +10,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from engine.api.deps import ActorDep, LandflowDep
+from engine.api.schemas.params import RowId
 from engine.services.supervision import IssueRequest
 
 router = APIRouter(prefix="/api/v1", tags=["supervision orders"])
@@ -160,25 +161,25 @@ def issue_options(
 
 
 @router.get("/supervision-orders/{order_id}", response_model=OrderDetail)
-def get_order(order_id: int, actor: ActorDep, lf: LandflowDep) -> OrderDetail:
+def get_order(order_id: RowId, actor: ActorDep, lf: LandflowDep) -> OrderDetail:
     return OrderDetail(**lf.supervision.get(actor, order_id))
 
 
 @router.post("/supervision-orders/{order_id}/reply", response_model=OrderDetail)
-def reply(order_id: int, body: ReplyIn, actor: ActorDep, lf: LandflowDep) -> OrderDetail:
+def reply(order_id: RowId, body: ReplyIn, actor: ActorDep, lf: LandflowDep) -> OrderDetail:
     return OrderDetail(**lf.supervision.reply(actor, order_id, body.data))
 
 
 @router.post("/supervision-orders/{order_id}/close", response_model=OrderDetail)
-def close(order_id: int, body: CloseIn, actor: ActorDep, lf: LandflowDep) -> OrderDetail:
+def close(order_id: RowId, body: CloseIn, actor: ActorDep, lf: LandflowDep) -> OrderDetail:
     return OrderDetail(**lf.supervision.close(actor, order_id, body.opinion))
 
 
 @router.post("/supervision-orders/{order_id}/send-back", response_model=OrderDetail)
-def send_back(order_id: int, body: SendBackIn, actor: ActorDep, lf: LandflowDep) -> OrderDetail:
+def send_back(order_id: RowId, body: SendBackIn, actor: ActorDep, lf: LandflowDep) -> OrderDetail:
     return OrderDetail(**lf.supervision.send_back(actor, order_id, body.opinion, body.days))
 
 
 @router.post("/supervision-orders/{order_id}/escalate", response_model=OrderDetail)
-def escalate(order_id: int, body: EscalateIn, actor: ActorDep, lf: LandflowDep) -> OrderDetail:
+def escalate(order_id: RowId, body: EscalateIn, actor: ActorDep, lf: LandflowDep) -> OrderDetail:
     return OrderDetail(**lf.supervision.escalate(actor, order_id, body.reason))

@@ -4,12 +4,31 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
-from sqlalchemy import text
 
 from engine.api.deps import ActorDep, LandflowDep, token_from
+from engine.services import health as health_check
 from engine.web.session import client_address
 
 router = APIRouter(prefix="/api/v1", tags=["system"])
+
+
+class Health(BaseModel):
+    status: str = Field(description="ok")
+    database: str = Field(description="sqlite | postgresql")
+    time: str = Field(description="the engine clock")
+
+
+class Me(BaseModel):
+    username: str
+    display_name: str
+    is_admin: bool
+
+
+class IssuedToken(BaseModel):
+    access_token: str
+    token_type: str = Field(description="bearer")
+    expires_at: str
+    user: Me
 
 
 class Credentials(BaseModel):
@@ -17,18 +36,12 @@ class Credentials(BaseModel):
     password: str = Field(min_length=1, max_length=200)
 
 
-@router.get("/health")
-def health(lf: LandflowDep) -> dict[str, Any]:
-    with lf.uow.read() as session:
-        session.execute(text("SELECT 1"))
-    return {
-        "status": "ok",
-        "database": lf.uow.engine.dialect.name,
-        "time": lf.clock.now().isoformat(),
-    }
+@router.get("/health", response_model=Health)
+def health(lf: LandflowDep) -> dict[str, str]:
+    return health_check.check(lf.uow, lf.clock)
 
 
-@router.post("/auth/token")
+@router.post("/auth/token", response_model=IssuedToken)
 def issue_token(body: Credentials, request: Request, lf: LandflowDep) -> dict[str, Any]:
     return lf.auth.issue_token(body.username, body.password, address=client_address(request))
 
@@ -39,10 +52,6 @@ def logout(request: Request, actor: ActorDep, lf: LandflowDep) -> Response:
     return Response(status_code=204)
 
 
-@router.get("/me")
-def me(actor: ActorDep) -> dict[str, Any]:
-    return {
-        "username": actor.username,
-        "display_name": actor.display_name,
-        "is_admin": actor.is_admin,
-    }
+@router.get("/me", response_model=Me)
+def me(actor: ActorDep) -> Me:
+    return Me(username=actor.username, display_name=actor.display_name, is_admin=actor.is_admin)

@@ -6,6 +6,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from engine.api.deps import ActorDep, LandflowDep
+from engine.api.schemas.params import RowId
 from engine.domain.time_limits import LimitRule
 
 router = APIRouter(prefix="/api/v1", tags=["time limits"])
@@ -70,6 +71,6 @@ def put_rule(body: RuleIn, actor: ActorDep, lf: LandflowDep) -> RuleOut:
 
 
 @router.delete("/time-limits/{rule_id}", response_model=Deleted)
-def delete_rule(rule_id: int, actor: ActorDep, lf: LandflowDep) -> Deleted:
+def delete_rule(rule_id: RowId, actor: ActorDep, lf: LandflowDep) -> Deleted:
     lf.sla.time_limits.delete(actor, rule_id)
     return Deleted(deleted=rule_id)

@@ -63,6 +63,7 @@
         this.editor.destroy();
       }
       container.replaceChildren();
+      translateTitles(container);
       var zh = { additionalModules: [window.LandflowZh.module] };
       this.editor = new window.DmnJS({
         container: container,
@@ -94,6 +95,36 @@
     this.dialog.close();
     this.onKept(this.fileName);
   };
+
+  // dmn-js writes a few tooltips without its translate service ("Move Input"): translate
+  // them as they appear.
+  function translateTitles(container) {
+    if (container.dataset.titlesTranslated) {
+      return;
+    }
+    container.dataset.titlesTranslated = "true";
+    var dictionary = window.LandflowZh.dictionary;
+    var fix = function (node) {
+      var title = node.getAttribute && node.getAttribute("title");
+      if (title && Object.prototype.hasOwnProperty.call(dictionary, title)) {
+        node.setAttribute("title", dictionary[title]);
+      }
+    };
+    new MutationObserver(function (changes) {
+      changes.forEach(function (change) {
+        if (change.type === "attributes") {
+          fix(change.target);
+          return;
+        }
+        change.addedNodes.forEach(function (node) {
+          if (node.nodeType === 1) {
+            fix(node);
+            node.querySelectorAll("[title]").forEach(fix);
+          }
+        });
+      });
+    }).observe(container, { subtree: true, childList: true, attributes: true, attributeFilter: ["title"] });
+  }
 
   window.LfDecisions = Decisions;
 })();

@@ -1,6 +1,6 @@
 // Our property panel: what Landflow reads from a diagram, edited in Chinese through bpmn-js's
 // modeling API (undo/redo work): lane → department type and level; user task → form, time
-// limits, return targets (materials shown from the materials list); timers; decision tables;
+// limits, return targets, required materials (panel-materials.js); timers; decision tables;
 // called processes; conditions and scripts with a syntax check as you type; the process's
 // start form and overall limit; and every extension property in an advanced section.
 (function () {
@@ -201,7 +201,7 @@
       F.checklist("可退回到", others, targets, function (chosen) {
         self.ext.setProperties(element, task, { return_to: chosen.join(", ") });
       }, { name: "return_to", none: "图中没有其他人工环节" }),
-      this.materialsNote(element.id),
+      window.LfMaterials.section(this, element, task),
     ];
     return F.section("人工环节", parts);
   };
@@ -224,20 +224,6 @@
     var text = "办理部门（由所在泳道“" + (lane.name || lane.id) + "”决定）：" +
       (level ? level.name + "级" : "层级未设置") + (type ? type.name : "部门类型未设置");
     return F.note(text, "panel-department");
-  };
-
-  Panel.prototype.materialsNote = function (taskId) {
-    var materials = (this.context.materials || {})[taskId] || [];
-    var list = F.el("ul", { className: "pf-materials" });
-    materials.forEach(function (m) {
-      list.appendChild(F.el("li", { text: m.name + (m.required ? "（必交）" : "（可选）") }));
-    });
-    var children = [
-      F.el("span", { className: "label", text: "所需材料" }),
-      materials.length ? list : F.note("未列出材料"),
-      F.note("材料清单在 processes/materials.csv 中维护（按流程和环节标识）。"),
-    ];
-    return F.el("div", { className: "pf" }, children);
   };
 
   Panel.prototype.decisionSection = function (element, task) {
