@@ -234,14 +234,14 @@ def _guarded_update_hook(self: Any, my_task: Any) -> Any:
                 )
         if problem is not None:
             refused = WorkflowDataException(problem, my_task, data_input=self.data_input)
-            refused.chinese_message = problem  # type: ignore[attr-defined]
-            refused.failure_kind = "data"  # type: ignore[attr-defined]
+            refused.chinese_message = problem
+            refused.failure_kind = "data"
             raise refused
     return inherited
 
 
 def install() -> None:
-    MultiInstanceTask._update_hook = _guarded_update_hook  # type: ignore[method-assign]
+    MultiInstanceTask._update_hook = _guarded_update_hook
 
 
 def _short(text: str) -> str:

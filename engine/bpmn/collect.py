@@ -154,7 +154,7 @@ def _loop_items_problem(data_input: Any, my_task: Any) -> str | None:
     return None
 
 
-def _collecting(parser_class: type) -> type:
+def _collecting(parser_class: type[Any]) -> type:
     """A subclass of `parser_class` that builds the collecting multi-instance specs for a task
     with `collect` = `by_item` (SpiffWorkflow's own ones for any other)."""
 

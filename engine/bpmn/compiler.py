@@ -199,11 +199,11 @@ def _parse_all(
         if kind_of(name) == "bpmn":
             imported = camunda_import.translate(tree, name, files)
             warnings.extend(imported.warnings)
-            found = _schema_problem(tree, name)
+            schema_problem = _schema_problem(tree, name)
             found = (
-                imported.problems or [found]
-                if imported.problems or found
-                else _reference_problems(tree, name)
+                imported.problems
+                or ([schema_problem] if schema_problem is not None else [])
+                or _reference_problems(tree, name)
                 + _sla_problems(tree, name)
                 + _merge_problems(tree, name)
                 + collect.collect_problems(tree, name)

@@ -55,7 +55,7 @@ def _classify(exc: BaseException, detail: str) -> tuple[str, str]:
     told = _told(exc)
     if told is not None:
         kind = getattr(told, "failure_kind", FailureKind.DATA)
-        return kind, f"执行失败：{told.chinese_message}"
+        return kind, f"执行失败：{getattr(told, 'chinese_message', None)}"
     undefined = _UNDEFINED.search(detail)
     if undefined:
         return FailureKind.EXPRESSION, f"计算时缺少数据“{undefined.group(1)}”"

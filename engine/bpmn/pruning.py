@@ -86,7 +86,8 @@ def _cut_until(workflow: Any, nodes: list[Any], i: int, pinned: set[Any]) -> int
     below: list[frozenset[Any]] = [frozenset()] * (len(nodes) + 1)
     for k in range(len(nodes) - 1, i, -1):
         below[k] = below[k + 1] | {nodes[k].task_spec}
-    cut_specs, upto = [], set()
+    cut_specs: list[frozenset[Any]] = []
+    upto: set[Any] = set()
     for k in range(i, len(nodes)):
         cut_specs.append(frozenset(upto))  # specs of nodes[i:k]
         upto.add(nodes[k].task_spec)

@@ -158,6 +158,7 @@ class Execution:
         step = self._step(step_id) if step_id else None
 
         def reset() -> None:
+            assert step is not None  # only ever run for a known step (see below)
             if step.internal_data.pop(_FAILED_MARK, None) or step.has_state(TaskState.ERROR):
                 # a timer keeps the value it computed from the data that failed: compute it again
                 step.internal_data.pop("event_value", None)

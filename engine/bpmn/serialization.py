@@ -25,7 +25,7 @@ class _SpeclessWorkflowConverter(BpmnWorkflowConverter):
         dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
         return dct
 
-    def from_dict(self, dct, spec=None, subprocess_specs=None):  # type: ignore[override]
+    def from_dict(self, dct, spec=None, subprocess_specs=None):
         if spec is None:
             raise ValueError("instance state cannot be restored without its spec")
         workflow = self.target_class(spec, subprocess_specs or {}, deserializing=True)

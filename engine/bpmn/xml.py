@@ -48,9 +48,10 @@ def parse_definition_xml(content: bytes, file_name: str) -> etree._ElementTree:
     try:
         root = etree.fromstring(content, _parser())
     except etree.XMLSyntaxError as exc:
-        line = exc.lineno if exc.lineno else None
         raise XmlRefused(
-            DefinitionProblem(file_name, f"malformed XML: {exc.msg}", line=line)
+            DefinitionProblem(
+                file_name, f"malformed XML: {exc.msg}", line=exc.lineno if exc.lineno else None
+            )
         ) from exc
     return etree.ElementTree(root)
 

@@ -105,8 +105,8 @@ def route_target(
 ) -> RouteTarget:
     """Resolve a task's target from its lane and any explicit routing of the diagram."""
     if explicit_department:
-        dept_type, _, region = explicit_department.partition(".")
-        return RouteTarget(dept_type, region)
+        explicit_dept_type, _, explicit_region = explicit_department.partition(".")
+        return RouteTarget(explicit_dept_type, explicit_region)
     dept_type = explicit_type or lane.get("dept_type")
     level = lane.get("level")
     if not dept_type:

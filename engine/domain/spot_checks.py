@@ -56,8 +56,8 @@ def load_shares(directory: Path) -> dict[str, Share]:
         entry = raw.get(level) or {}
         percent = Decimal(str(entry.get("min_share_percent", DEFAULT_SHARES[level])))
         if not Decimal(0) < percent <= Decimal(100):
-            problem = f"抽查比例配置有误：{level} 的比例应大于 0 且不超过 100"
-            raise DefinitionInvalid([DefinitionProblem(SHARES_FILE, problem)])
+            message = f"抽查比例配置有误：{level} 的比例应大于 0 且不超过 100"
+            raise DefinitionInvalid([DefinitionProblem(SHARES_FILE, message)])
         shares[level] = Share(level, percent, str(entry.get("basis") or ""))
     return shares
 

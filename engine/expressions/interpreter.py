@@ -313,7 +313,8 @@ class Interpreter:
         value = self.visit(node.value)
         if node.conversion != -1:
             check_text_size(value, self.limits)
-            converter = {115: str, 114: repr, 97: ascii}[node.conversion]
+            converters: dict[int, Callable[[object], str]] = {115: str, 114: repr, 97: ascii}
+            converter = converters[node.conversion]
             value = converter(value)
         spec = "" if node.format_spec is None else self.visit(node.format_spec)
         return self._format(value, spec)

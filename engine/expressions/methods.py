@@ -155,9 +155,9 @@ def get_attribute(obj: Any, name: str) -> Any:
         if name in obj:
             return obj[name]
         raise ExpressionError(f"dict has no key '{name}'")
-    for types, names in _ATTRIBUTE_TABLE:
-        if isinstance(obj, types):
-            if name in names:
+    for attribute_type, attribute_names in _ATTRIBUTE_TABLE:
+        if isinstance(obj, attribute_type):
+            if name in attribute_names:
                 return getattr(obj, name)
             break
     for types, names in _METHOD_TABLE:

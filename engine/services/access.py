@@ -87,7 +87,7 @@ class Access:
         self.require_admin(actor)
         instance = session.get(Instance, instance_id)
         if instance is None:
-            raise NotFound(f"no case with id '{instance_id}'")
+            raise NotFound(f"没有编号为“{instance_id}”的办件")
         return instance
 
     # ---- tasks -----------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 
 from engine.clock import Clock
 from engine.db.tables import HistoryEntry, HumanTask, Instance
@@ -41,7 +41,7 @@ class AuditLog:
     def search(self, actor: Actor, query: AuditQuery) -> dict[str, Any]:
         self.access.require_admin(actor)
         page = max(query.page, 1)
-        where = []
+        where: list[ColumnElement[bool]] = []
         if query.case_no.strip():
             where.append(Instance.case_no.like(f"{_escaped(query.case_no.strip())}%", escape="\\"))
         if query.actor.strip():

@@ -34,9 +34,9 @@ class JobAdmin:
         with self.uow.read() as session:
             now = self.clock.now()
             return {
-                group: session.scalar(
+                group: session.execute(
                     select(func.count()).select_from(Job).where(_in_group(group, now))
-                )
+                ).scalar_one()
                 for group in GROUPS
             }
 

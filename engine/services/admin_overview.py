@@ -35,7 +35,9 @@ class AdminOverview:
         with self.uow.read() as session:
 
             def count(model, *where) -> int:
-                return session.scalar(select(func.count()).select_from(model).where(*where))
+                return session.execute(
+                    select(func.count()).select_from(model).where(*where)
+                ).scalar_one()
 
             covered = set(session.scalars(select(CalendarYear.year)))
             alerted = {

@@ -106,7 +106,7 @@ def _open_steps(session: Session, ids: list[str]) -> dict[str, list[dict[str, An
     return steps
 
 
-def _case_dues(session: Session, ids: list[str]) -> dict[str, datetime]:
+def _case_dues(session: Session, ids: list[str]) -> dict[str, datetime | None]:
     """The due moment of each case's case-wide clock, while it runs."""
     return {
         instance_id: due

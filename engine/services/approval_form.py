@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import threading
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -213,7 +214,7 @@ def render_pdf(form: dict[str, Any]) -> bytes:
 def _grid(
     rows: list[list[Any]],
     widths: list[float],
-    spans: list[tuple[tuple[int, int], tuple[int, int]]] = (),
+    spans: Sequence[tuple[tuple[int, int], tuple[int, int]]] = (),
     repeat: int = 0,
 ) -> Table:
     table = Table(rows, colWidths=widths, repeatRows=repeat)

@@ -295,7 +295,7 @@ class AttachmentService:
     def _visible_case(self, session: Session, actor: Actor, instance_id: str) -> Instance:
         instance = session.get(Instance, instance_id)
         if instance is None or not self.access.can_see_instance(session, actor, instance):
-            raise NotFound(f"no case with id '{instance_id}'")
+            raise NotFound(f"没有编号为“{instance_id}”的办件")
         return instance
 
     def _visible(self, session: Session, actor: Actor, attachment_id: str) -> Attachment:
@@ -303,7 +303,7 @@ class AttachmentService:
         if row is None:
             raise NotFound(f"no attachment with id '{attachment_id}'")
         instance = session.get(Instance, row.instance_id)
-        if not self.access.can_see_instance(session, actor, instance):
+        if instance is None or not self.access.can_see_instance(session, actor, instance):
             raise NotFound(f"no attachment with id '{attachment_id}'")
         return row
 

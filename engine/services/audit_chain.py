@@ -7,9 +7,9 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -18,8 +18,8 @@ from engine.db.audit_tables import AuditEntry, AuditHead
 
 GENESIS = "0" * 64
 HEAD_ID = 1
-LOG = AuditEntry.__table__
-HEAD = AuditHead.__table__
+LOG = cast(Table, AuditEntry.__table__)
+HEAD = cast(Table, AuditHead.__table__)
 
 
 @dataclass
@@ -148,5 +148,5 @@ def _locked_head(session: Session) -> tuple[int, str, datetime | None]:
         dialect = session.get_bind().dialect.name
         make = pg_insert if dialect == "postgresql" else sqlite_insert
         session.execute(make(HEAD).values(**values).on_conflict_do_nothing(index_elements=["id"]))
-        row = session.execute(locked).first()
+        row = session.execute(locked).one()
     return row.seq, row.hash, row.at

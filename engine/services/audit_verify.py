@@ -155,7 +155,11 @@ def _check_history(session: Session) -> dict[str, Any]:
 
 
 def _history_problem(
-    history_id: int, instance_id: str, problem: str, message: str, seq: int | None = None
+    history_id: int | None,
+    instance_id: str | None,
+    problem: str,
+    message: str,
+    seq: int | None = None,
 ) -> dict[str, Any]:
     return {
         "history_id": history_id,

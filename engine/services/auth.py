@@ -6,11 +6,11 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime, timedelta, tzinfo
-from typing import Any
+from typing import Any, cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, select
+from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.orm import Session
 
 from engine.clock import Clock, SystemClock
@@ -96,7 +96,7 @@ class AuthService(TokenAdministration):
         with self.uow.write() as session:
             user = session.scalar(select(User).where(User.username == username))
             if user is not None and not replace:
-                raise Conflict(f"user '{username}' already exists")
+                raise Conflict(f"用户名“{username}”已被使用")
             if user is None:
                 user = User(username=username, created_at=self.clock.now())
                 session.add(user)
@@ -195,11 +195,12 @@ class AuthService(TokenAdministration):
                 counters.succeeded()
                 user.password_hash = _HASHER.hash(new)
                 keep = token_digest(token) if token else ""
-                ended = session.execute(
+                result = session.execute(
                     delete(AuthToken).where(
                         AuthToken.user_id == user.id, AuthToken.token_hash != keep
                     )
-                ).rowcount
+                )
+                ended = cast(CursorResult[Any], result).rowcount  # a DELETE's result is a cursor's
                 note(
                     session,
                     now,
@@ -268,10 +269,10 @@ def _checked_user(session: Session, username: str, password: str) -> User | None
     """The active user whose password this is. Unknown and deactivated users verify a dummy
     hash, so that they take as long as a wrong password."""
     user = session.scalar(select(User).where(User.username == username))
-    usable = user is not None and user.is_active
-    if _verify(user.password_hash if usable else _DUMMY_HASH, password) and usable:
-        return user
-    return None
+    if user is None or not user.is_active:
+        _verify(_DUMMY_HASH, password)
+        return None
+    return user if _verify(user.password_hash, password) else None
 
 
 def hash_password(password: str) -> str:

@@ -26,7 +26,7 @@ _ORGANISATION_WRITE = re.compile(
 class ActorCache:
     def __init__(self, engine: Engine, ttl: timedelta = timedelta(seconds=30)) -> None:
         self.ttl = ttl
-        self._actors: dict[tuple[int, bool, date], tuple[Actor, datetime]] = {}
+        self._actors: dict[tuple[int | None, bool, date], tuple[Actor, datetime]] = {}
         self._lock = threading.Lock()
         event.listen(engine, "after_cursor_execute", self._watch)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.orm import Session
 
 from engine.clock import Clock
@@ -57,7 +57,8 @@ class TokenAdministration:
         self.access.require_admin(actor)
         with self.uow.write() as session:
             user = _user(session, username)
-            ended = session.execute(delete(AuthToken).where(AuthToken.user_id == user.id)).rowcount
+            result = session.execute(delete(AuthToken).where(AuthToken.user_id == user.id))
+            ended = cast(CursorResult[Any], result).rowcount  # a DELETE's result is a cursor's
             note(
                 session,
                 self.wall.now(),

@@ -240,7 +240,7 @@ class CalendarService:
     def year(self, year: int) -> dict[str, Any]:
         with self.uow.read() as session:
             known = session.get(CalendarYear, year)
-            view = {
+            view: dict[str, Any] = {
                 "year": year,
                 "covered": known is not None,
                 "source": known.source if known else None,

@@ -25,7 +25,7 @@ def called_processes(
     page, `labels`: the titles its forms give those fields."""
     if instance.status not in InstanceStatus.ACTIVE or not instance.state_json:
         return []
-    version = session.get(ProcessVersion, instance.process_version_id)
+    version = session.get_one(ProcessVersion, instance.process_version_id)
     if not (version.metadata_json or {}).get("called_processes"):
         return []
     execution = restore(session, instance)

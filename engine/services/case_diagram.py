@@ -46,7 +46,7 @@ class CaseDiagramService:
         [{"code", "name"}]}]}: element states are those of the case's own process."""
         with self.uow.read() as session:
             instance = visible_case(self.access, session, actor, instance_id)
-            version = session.get(ProcessVersion, instance.process_version_id)
+            version = session.get_one(ProcessVersion, instance.process_version_id)
             states = self._states(session, instance)
             departments = self._departments_at_open_steps(session, instance)
             return {

@@ -90,7 +90,7 @@ class CaseRecordService:
             instance = visible_case(self.access, session, actor, instance_id)
             execution = self.instances.restore(session, instance) if instance.state_json else None
             start_form = _start_form_key(session, instance.process_version_id)
-            record = {
+            record: dict[str, Any] = {
                 "time_limits": self._time_limits(session, instance),
                 "calls": self._calls(session, execution) if execution else [],
                 "outcome": list(case_outcome(execution)) if execution else [],
@@ -203,7 +203,9 @@ def _with_steps(
 def _current_data(case: dict[str, Any], call: dict[str, Any]) -> list[tuple[str, str]]:
     """A running call's data as it stands, labelled by its forms; what the case already holds
     and values no form names (a script's variables) are left out."""
-    running = next((c for c in case.get("called", []) if c["element_id"] == call["element_id"]), {})
+    running: dict[str, Any] = next(
+        (c for c in case.get("called", []) if c["element_id"] == call["element_id"]), {}
+    )
     labels, data = running.get("labels") or {}, running.get("data") or {}
     return [
         (labels[key], in_words({}, value))

@@ -130,7 +130,8 @@ def display(prop: Mapping[str, Any], value: Any) -> str:
         return "—"
     labels = {_plain(v): label for v, label in choices(prop)}
     if isinstance(value, list):
-        item = prop.get("items") if isinstance(prop.get("items"), Mapping) else {}
+        items = prop.get("items")
+        item: Mapping[str, Any] = items if isinstance(items, Mapping) else {}
         return "、".join(labels.get(_plain(v)) or display(item, v) for v in value)
     if isinstance(value, Mapping):
         inner = prop.get("properties", {})

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, select, union
+from sqlalchemy import CompoundSelect, Select, func, select, union
 from sqlalchemy.orm import Session
 
 from engine.bpmn import InstanceStatus
@@ -47,7 +47,7 @@ class DrillDown:
             raise BadRequest("an indicator drill-down names its indicator")
 
 
-def case_ids(scope: Scope, drill: DrillDown, catalog: IndicatorCatalog) -> Select:
+def case_ids(scope: Scope, drill: DrillDown, catalog: IndicatorCatalog) -> Select | CompoundSelect:
     drill.check()
     if drill.kind == "active":
         query = select(INSTANCES.c.id).where(
@@ -106,7 +106,9 @@ def case_ids(scope: Scope, drill: DrillDown, catalog: IndicatorCatalog) -> Selec
     return query
 
 
-def list_cases(session: Session, ids: Select, limit: int, offset: int) -> dict[str, Any]:
+def list_cases(
+    session: Session, ids: Select | CompoundSelect, limit: int, offset: int
+) -> dict[str, Any]:
     if not 1 <= limit <= MAX_PAGE or offset < 0:
         raise BadRequest(f"limit must be 1..{MAX_PAGE} and offset ≥ 0")
     chosen = ids.subquery()

@@ -19,8 +19,9 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Float, case, cast, func, literal, null, select, union_all
+from sqlalchemy import ColumnElement, Float, case, cast, func, literal, null, select, union_all
 from sqlalchemy.orm import Session
 
 from engine.db.tables import HumanTask, Instance
@@ -180,7 +181,7 @@ def indicator_totals(
         )
         ranges = (done.c.done_at >= scope.start, done.c.done_at >= year_start)
         fields = sorted({s.field for _, s in sources if s.field})
-        columns = [func.count(case((within, 1))) for within in ranges]
+        columns: list[ColumnElement[Any]] = [func.count(case((within, 1))) for within in ranges]
         for field in fields:
             value = _number(field, dialect)
             columns += [cast(func.sum(case((within, value))), Float) for within in ranges]
@@ -199,7 +200,7 @@ def indicator_totals(
     for row in session.execute(union_all(*parts)):
         fields, sources = plans[row[0]]
         for offset, totals in ((0, period), (1, year)):
-            values = {None: row[1 + offset]}
+            values: dict[str | None, Any] = {None: row[1 + offset]}
             values.update({f: row[3 + 2 * i + offset] for i, f in enumerate(fields)})
             for key, source in sources:
                 totals[key] += float(values[source.field] or 0) * source.factor

@@ -258,7 +258,9 @@ class Metrics:
                 del histogram[days]
             kept = max(days - suspended, 0)
             histogram[kept] = histogram.get(kept, 0) + count
-        return [(d, a, *counts) for (d, a), counts in units.items()], steps
+        return [
+            (d, a, finished, timed, late) for (d, a), (finished, timed, late) in units.items()
+        ], steps
 
     def _suspended_steps(self, process_id: str | None) -> list[tuple[str, str, int, int, int]]:
         """(process, step, working days open to finished, working days suspended, steps) of

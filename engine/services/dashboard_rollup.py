@@ -21,9 +21,9 @@ from collections import Counter
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta, tzinfo
 from itertools import chain
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, delete, event, func, insert, inspect, select
+from sqlalchemy import Connection, Table, delete, event, func, insert, inspect, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
@@ -33,12 +33,19 @@ from engine.db.tables import HumanTask
 
 from .dashboard_workdays import local_day_number, zone_minutes
 
-ROLLUP = DispatchFinishedDay.__table__
+ROLLUP = cast(Table, DispatchFinishedDay.__table__)
 TASKS = HumanTask.__table__
 DONE = "done"
 KEY = ("closed_day", "region_path", "process_id", "task_spec", "department", "sla_state")
 KEY_COLUMNS = (*KEY, "opened_day")
-WATCHED = ("state", "created_at", "completed_at", "region_path", "process_id", "task_spec")
+WATCHED: tuple[str, ...] = (
+    "state",
+    "created_at",
+    "completed_at",
+    "region_path",
+    "process_id",
+    "task_spec",
+)
 WATCHED += ("department", "sla_state")
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 CHUNK = 500
@@ -102,7 +109,7 @@ class RollUp:
         dialect = connection.dialect.name
         closed = local_day_number(TASKS.c.completed_at, self.zone, dialect)
         opened = local_day_number(TASKS.c.created_at, self.zone, dialect)
-        rows = select(
+        finished = select(
             closed.label("closed_day"),
             TASKS.c.region_path,
             TASKS.c.process_id,
@@ -111,7 +118,7 @@ class RollUp:
             func.coalesce(TASKS.c.sla_state, "").label("sla_state"),
             opened.label("opened_day"),
         ).where(TASKS.c.state == DONE, TASKS.c.completed_at.is_not(None))
-        rows = rows.subquery()
+        rows = finished.subquery()
         grouped = select(*rows.c, func.count()).group_by(*rows.c)
         connection.execute(insert(ROLLUP).from_select([*KEY_COLUMNS, "steps"], grouped))
         return connection.scalar(select(func.count()).select_from(ROLLUP)) or 0
@@ -134,7 +141,7 @@ def _stored(connection: Connection, ids: list[str]) -> Iterable[Any]:
 def apply(connection: Connection, moves: Counter[Key]) -> None:
     """Add each key's count (an upsert: safe against a concurrent transaction adding the same
     key on PostgreSQL); keys whose count falls to zero are removed."""
-    rows = [
+    rows: list[dict[str, Any]] = [
         {**dict(zip(KEY_COLUMNS, key, strict=True)), "steps": count}
         for key, count in sorted(moves.items())
         if count

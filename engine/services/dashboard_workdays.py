@@ -75,9 +75,9 @@ class WorkdayIndex:
         column of a named CTE or subquery it is one literal SQL text, written once per index
         (building and caching the nested CASE as expression objects costs more than running
         it)."""
-        table = getattr(number, "table", None)
-        if isinstance(getattr(table, "name", None), str) and isinstance(number.name, str):
-            return literal_column(self._template.format(x=f"{table.name}.{number.name}"), Integer)
+        table_name = getattr(getattr(number, "table", None), "name", None)
+        if isinstance(table_name, str) and isinstance(number.name, str):
+            return literal_column(self._template.format(x=f"{table_name}.{number.name}"), Integer)
         shifted = number + 3
         weekdays = 5 * (shifted // 7) + case((shifted % 7 >= 4, 5), else_=shifted % 7 + 1)
         return weekdays + _search(number, self.steps)
@@ -113,7 +113,8 @@ def _search(number: ColumnElement, steps: tuple[tuple[int, int], ...]) -> Column
 
 def zone_minutes(zone: tzinfo) -> int:
     """The zone's offset from UTC in minutes, taken as fixed."""
-    return int(zone.utcoffset(datetime(2026, 1, 1)).total_seconds() // 60)
+    offset = zone.utcoffset(datetime(2026, 1, 1)) or timedelta(0)
+    return int(offset.total_seconds() // 60)
 
 
 def local_day_number(moment: ColumnElement, zone: tzinfo, dialect: str) -> ColumnElement:

@@ -102,20 +102,22 @@ class Escalation:
         except IntegrityError:
             return  # fired already
         task = session.get(HumanTask, clock.task_id) if clock.task_id else None
-        instance = session.get(Instance, clock.instance_id)
+        instance = session.get_one(Instance, clock.instance_id)
         if task is not None:
             clock.department = task.department  # it may have been routed since the clock began
-        of_order = self.orders is not None and self.orders.is_order_case(instance)
+        orders = self.orders
+        if orders is not None and not orders.is_order_case(instance):
+            orders = None  # only an order's case is left to the order book
         if rung == YELLOW:
             clock.state = ClockState.YELLOW
             self._warn_handlers(session, clock, task, now)
         elif rung == RED:
             clock.state = ClockState.RED
-            if of_order:
-                self.orders.late(session, clock, task, instance, now)
+            if orders is not None:
+                orders.late(session, clock, task, instance, now)
             else:
                 self._escalate_red(session, clock, task, instance, now)
-        elif not of_order:
+        elif orders is None:
             found = step(self.ladder, rung)
             if found is not None:
                 self._supervise(session, clock, task, instance, found.grade, found.levels_up, now)
@@ -196,6 +198,7 @@ class Escalation:
             return
         title = task.title if task is not None else (instance.title or instance.process_id)
         limit_name = KIND_NAMES.get(clock.kind, "")
+        assert clock.due_at is not None  # fire() leaves clocks without a due time alone
         due_day = clock.due_at.astimezone(self.zone).strftime("%Y-%m-%d")
         department = (
             session.scalar(select(Department.name).where(Department.code == clock.department))

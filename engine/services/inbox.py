@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import Any
@@ -147,7 +148,7 @@ class InboxService:
                 except NotFound as missing:
                     view["form_problem"] = missing.message
             view["can_act"] = self.access.can_act_on_task(session, actor, task)
-            view["instance"] = instance_view(session.get(Instance, task.instance_id))
+            view["instance"] = instance_view(session.get_one(Instance, task.instance_id))
             view["case_no"], view["case_title"] = (
                 view["instance"]["case_no"],
                 view["instance"]["title"],
@@ -162,7 +163,7 @@ class InboxService:
 
     def _branches(
         self, session: Session, actor: Actor, where: TaskFilter, walk: bool = True
-    ) -> list[Select]:
+    ) -> builtins.list[Select]:
         """The scope as a union of queries, each served in order by one index (see
         task_pages); every branch lies within what the actor may see. `walk`: territories
         are walked in due order rather than found by their path range."""
@@ -202,13 +203,13 @@ class InboxService:
             else:
                 clause = HumanTask.department.is_(None)
             query = base.where(clause)
-            if visible is not None:
+            if visible is not None and visible.whereclause is not None:
                 query = query.where(visible.whereclause)
             return [query]
         return [base.where(clause) for clause in clauses]
 
     @staticmethod
-    def _supervised(session: Session) -> list[str]:
+    def _supervised(session: Session) -> builtins.list[str]:
         """Tasks with an open order (few): the supervised scope is driven by them."""
         return list(
             session.scalars(
@@ -218,7 +219,7 @@ class InboxService:
             )
         )
 
-    def _filters(self, session: Session, where: TaskFilter, by_id: bool) -> list[Any]:
+    def _filters(self, session: Session, where: TaskFilter, by_id: bool) -> builtins.list[Any]:
         if where.state == "open":
             filters = [(HumanTask.state + "" if by_id else HumanTask.state) == TaskState.OPEN]
         else:
@@ -244,7 +245,9 @@ class InboxService:
             filters.append(HumanTask.sort_due < where.due_before)
         return filters
 
-    def _rows(self, session: Session, actor: Actor, rows: list[HumanTask]) -> list[dict[str, Any]]:
+    def _rows(
+        self, session: Session, actor: Actor, rows: builtins.list[HumanTask]
+    ) -> builtins.list[dict[str, Any]]:
         """Each task with its case (number, matter), its light, working days left or over,
         whether it is under supervision (督办) and whether the user may claim it."""
         cases = {

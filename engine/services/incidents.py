@@ -106,13 +106,10 @@ class IncidentService:
                 incident=incident.id,
                 corrections=corrections,
             )
-            still = execution.failure is not None and execution.failure.step_id == incident.step_id
-            if still:
+            failure = execution.failure
+            if failure is not None and failure.step_id == incident.step_id:
                 incident.attempts += 1
-                incident.message, incident.detail = (
-                    execution.failure.message,
-                    execution.failure.detail,
-                )
+                incident.message, incident.detail = failure.message, failure.detail
             else:
                 self._close(session, incident, actor, IncidentStatus.RESOLVED, "retried", now)
             self.instances.save(session, instance, execution, actor)

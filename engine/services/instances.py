@@ -91,10 +91,7 @@ class InstanceService:
                     Instance.status.in_(InstanceStatus.ACTIVE),
                 )
             ):
-                raise Conflict(
-                    f"an active '{process_id}' case with business key "
-                    f"'{business_key}' already exists"
-                )
+                raise Conflict(f"业务编号“{business_key}”已有一件正在办理的同类办件，不能重复发起")
             version = DefinitionService.latest(session, process_id)
             start_form = version.metadata_json.get("process_properties", {}).get("startFormKey")
             if start_form:
@@ -176,7 +173,7 @@ class InstanceService:
         with self.uow.read() as session:
             instance = session.get(Instance, instance_id)
             if instance is None or not self.access.can_see_instance(session, actor, instance):
-                raise NotFound(f"no case with id '{instance_id}'")
+                raise NotFound(f"没有编号为“{instance_id}”的办件")
             return self._view(session, instance)
 
     def list(
@@ -206,7 +203,7 @@ class InstanceService:
         with self.uow.write() as session:
             instance = self.access.instance_for_admin(session, actor, instance_id)
             if instance.status not in InstanceStatus.ACTIVE:
-                raise Conflict(f"the case is already {instance.status}")
+                raise Conflict("办件已经结束，不能再终止")
             now = self.clock.now()
             for task in session.scalars(
                 select(HumanTask).where(
@@ -361,7 +358,7 @@ def _check_start_input(region: str, business_key: str | None, data: Any) -> None
     if business_key is not None and (not business_key.strip() or len(business_key) > 120):
         errors.append(FieldError("business_key", "业务编号不能为空且不超过 120 个字符"))
     if not isinstance(data, dict):
-        raise BadRequest("data must be an object")
+        raise BadRequest("办件数据应为对象（键值对）")
     errors.extend(
         FieldError(f"data.{k}", "字段名不合法") for k in data if not _DATA_KEY.match(str(k))
     )

@@ -97,7 +97,8 @@ class MigrationService:
         with self.uow.read() as session:
             target = self._target(session, process_id, request)
             loaded = DefinitionService.loaded(target)
-            movable, blocked = [], []
+            movable: list[dict[str, Any]] = []
+            blocked: list[dict[str, Any]] = []
             for instance in self._candidates(session, process_id, target, request, blocked):
                 blockers, waiting = self._assess(
                     session, instance, loaded, request.mapping, target.version
@@ -127,7 +128,8 @@ class MigrationService:
             blocked: list[dict[str, Any]] = []
             ids = [i.id for i in self._candidates(session, process_id, target, request, blocked)]
         loaded = DefinitionService.loaded(target)
-        migrated, failed = [], []
+        migrated: list[dict[str, Any]] = []
+        failed: list[dict[str, Any]] = []
         for instance_id in ids:
             try:
                 outcome = self._migrate_one(actor, instance_id, target, loaded, request.mapping)

@@ -267,8 +267,7 @@ def _equality(node: ast.expr) -> tuple[str, set[object]] | None:
         if isinstance(left, ast.Name) and isinstance(right, ast.Constant):
             return left.id, {right.value}
     listed = isinstance(right, ast.Tuple | ast.List | ast.Set) and all(
-        isinstance(e, ast.Constant)
-        for e in right.elts  # type: ignore[attr-defined]
+        isinstance(e, ast.Constant) for e in right.elts
     )
     if isinstance(op, ast.In) and isinstance(left, ast.Name) and listed:
         return left.id, {e.value for e in right.elts}  # type: ignore[attr-defined]

@@ -61,8 +61,10 @@ class NameBook:
 
     def region_full(self, code: str | None) -> str:
         """e.g. 金华市婺城区白龙桥镇古方村 (province left out)."""
+        if not code:
+            return ""
         tables = self.tables()
-        path = tables.region_paths.get(code or "")
+        path = tables.region_paths.get(code)
         if not path:
             return self.region(code)
         codes = path.strip("/").split("/")[1:] or [code]

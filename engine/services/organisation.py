@@ -72,15 +72,15 @@ class OrganisationService(UserAdministration, Substitutions, CsvImport):
         self.access.require_admin(actor)
         with self.uow.write() as session:
             now = self.clock.now()
-            for spec in regions:
-                put_region(session, spec)
+            for region in regions:
+                put_region(session, region)
             session.flush()
             rerouted = 0
-            for spec in departments:
-                rerouted += len(put_department(session, actor, spec, now))
+            for department in departments:
+                rerouted += len(put_department(session, actor, department, now))
             session.flush()
-            for spec in users:
-                put_user(session, spec, now)
+            for user in users:
+                put_user(session, user, now)
             return {
                 "regions": len(regions),
                 "departments": len(departments),
@@ -99,7 +99,7 @@ class OrganisationService(UserAdministration, Substitutions, CsvImport):
             rerouted = put_department(session, actor, spec, self.clock.now())
             code = department_code(spec.dept_type, spec.region)
             view = department_view(
-                session.scalar(select(Department).where(Department.code == code))
+                session.scalars(select(Department).where(Department.code == code)).one()
             )
             view["rerouted_tasks"] = [t.id for t in rerouted]
             return view

@@ -143,12 +143,17 @@ class CsvImport:
         v = row.values
         user = session.scalar(select(User).where(User.username == v["username"]))
         if row.first_of_user or user is None:
+            if v["password"]:
+                password_hash = hash_password(v["password"])
+            else:
+                assert user is not None  # the plan refuses a new user without a password
+                password_hash = user.password_hash
             user = put_user(
                 session,
                 UserSpec(
                     v["username"],
                     v["display_name"] or (user.display_name if user else v["username"]),
-                    hash_password(v["password"]) if v["password"] else user.password_hash,
+                    password_hash,
                     is_admin=user.is_admin if user else False,
                 ),
                 now,

@@ -99,15 +99,17 @@ class Substitutions:
         with self.uow.write() as session:
             row = session.get(Substitution, substitution_id)
             absent_user = session.get(User, row.absent_user_id) if row is not None else None
-            if absent_user is None or (
-                not actor.is_admin and not _heads_department_of(session, actor, absent_user)
+            if (
+                row is None
+                or absent_user is None
+                or (not actor.is_admin and not _heads_department_of(session, actor, absent_user))
             ):
                 raise NotFound(f"没有编号为 {substitution_id} 的代理")
             today = self.today()
             if _state(row, today) in (ENDED, CANCELLED):
                 raise Conflict("该代理已经结束")
             row.ends_on = today - timedelta(days=1)
-            substitute = session.get(User, row.substitute_user_id)
+            substitute = session.get_one(User, row.substitute_user_id)
             return _view(row, absent_user.username, substitute.username, today)
 
 

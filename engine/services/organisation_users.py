@@ -4,6 +4,7 @@ OrganisationService (engine.services.organisation)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import delete, func, or_, select
@@ -115,7 +116,7 @@ class UserAdministration:
         check_password(password, username)
         with self.uow.write() as session:
             if session.scalar(select(User.id).where(User.username == username)):
-                raise Conflict(f"user '{username}' already exists")
+                raise Conflict(f"用户名“{username}”已被使用")
             put_user(
                 session,
                 UserSpec(
@@ -157,7 +158,7 @@ class UserAdministration:
                 if dept is not None
                 else None
             )
-            if membership is None:
+            if dept is None or membership is None:
                 raise NotFound(f"用户 {username} 在该部门没有“{ROLES.get(role, role)}”角色")
             if role == "admin" and user.username == actor.username and not user.is_admin:
                 other_admin_role = session.scalar(
@@ -213,7 +214,7 @@ class UserAdministration:
             return {"username": username, "is_active": True, "released_tasks": []}
 
 
-def _with_memberships(session: Session, users: list[User]) -> list[dict[str, Any]]:
+def _with_memberships(session: Session, users: Sequence[User]) -> list[dict[str, Any]]:
     ids = [u.id for u in users]
     memberships: dict[int, list[dict[str, str]]] = {i: [] for i in ids}
     if ids:

@@ -202,11 +202,12 @@ def _sync_tasks(
         if task.item is not None:
             properties["item"] = _jsonable(task.item)
         target, department = route(session, instance.region_path, lanes, task)
-        row = session.get(HumanTask, task.id)
-        if row is None:
+        existing = session.get(HumanTask, task.id)
+        if existing is None:
             row = HumanTask(id=task.id, instance_id=instance.id)
             session.add(row)
         else:  # a failed step of this task was retried: the same task opens again
+            row = existing
             row.assignee = row.owner = row.delegation = None
             row.claimed_at = row.completed_at = row.completed_by = None
         row.process_id, row.task_spec, row.title, row.lane = (

@@ -181,6 +181,7 @@ class SlaService(ExtensionCommands):
             now = self.clock.now()
             calendar = self.keeper.calendar_in(session)
             for clock in paused:
+                assert clock.paused_since is not None  # set whenever a clock is paused
                 suspension = open_suspension(session, clock)
                 counted = suspended_length(
                     calendar,
@@ -307,7 +308,7 @@ class SlaService(ExtensionCommands):
         self, session: Session, task: HumanTask, items: list[str], reason: str, now: datetime
     ) -> None:
         """补正 notice: the case's applicant, or whoever started the case when it has none."""
-        instance = session.get(Instance, task.instance_id)
+        instance = session.get_one(Instance, task.instance_id)
         self.outbox.emit(
             session,
             "supplement_notice",

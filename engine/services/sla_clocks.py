@@ -120,6 +120,8 @@ class ClockKeeper:
         )
 
     def rung_due(self, session: Session, clock: SlaClock, rung: str) -> datetime | None:
+        if clock.due_at is None or clock.yellow_at is None:
+            return None  # a clock without a deadline has no rungs
         return rung_time(
             self.calendar.current_in(session),
             rung,

@@ -4,7 +4,7 @@ department head other than the asker; both steps tell the other side (the outbox
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
@@ -33,6 +33,12 @@ class ExtensionCommands:
     access: Access
     keeper: ClockKeeper
     outbox: Outbox
+
+    if TYPE_CHECKING:  # SlaService's own helpers
+
+        def _clock_of_kind(self, session: Session, task: HumanTask, kind: str) -> SlaClock: ...
+
+        def _view(self, session: Session, task: HumanTask) -> dict[str, Any]: ...
 
     def request_extension(
         self, actor: Actor, task_id: str, days: int, reason: str, kind: str = STATUTORY

@@ -61,7 +61,7 @@ def late_supplement_refusal(
 ) -> Conflict | None:
     """None while a 补正 may still be notified; past the deadline, marks the case accepted by
     law (once) and returns the refusal to raise after the command has committed."""
-    instance = session.get(Instance, task.instance_id)
+    instance = session.get_one(Instance, task.instance_id)
     received = local_day(instance.created_at, zone)
     last_day = supplement_notice_deadline(calendar, received)
     if local_day(now, zone) <= last_day:

@@ -7,6 +7,7 @@ their territory too. Anyone else gets 403; a region or draw beyond reach does no
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from decimal import Decimal, InvalidOperation
@@ -241,7 +242,7 @@ class SpotCheckService:
             session,
             self.instances,
             actor,
-            session.get(Region, project["region"]),
+            session.get_one(Region, project["region"]),
             f"{key}-{row.year}{level_name}抽查"[:120],
             data,
             said,
@@ -266,9 +267,9 @@ class SpotCheckService:
         self,
         request: DrawRequest,
         share: Decimal,
-        accepted: list[dict[str, Any]],
+        accepted: builtins.list[dict[str, Any]],
         drawn_before: set[str],
-        candidates: list[dict[str, Any]],
+        candidates: builtins.list[dict[str, Any]],
         what: str,
     ) -> int:
         """How many this draw takes: the share of the year's accepted projects (less those
@@ -292,7 +293,7 @@ class SpotCheckService:
         return request.count
 
     # ---- who and what ----------------------------------------------------------------------
-    def _drawing_regions(self, session: Session, actor: Actor) -> list[Region]:
+    def _drawing_regions(self, session: Session, actor: Actor) -> builtins.list[Region]:
         """The cities and provinces the actor draws for: every one for an administrator, else
         the regions of their leadership-group office or 自然资源 department there."""
         query = select(Region).where(Region.level.in_(LEVELS))
@@ -340,7 +341,9 @@ class SpotCheckService:
             return false()
         return or_(*[path_prefix(SpotCheckDraw.region_path, p) for p in sorted(paths)])
 
-    def _rounds(self, session: Session, territory: Region, year: int) -> list[SpotCheckDraw]:
+    def _rounds(
+        self, session: Session, territory: Region, year: int
+    ) -> builtins.list[SpotCheckDraw]:
         return list(
             session.scalars(
                 select(SpotCheckDraw)

@@ -151,7 +151,7 @@ class SupervisionOrders:
         """升级: a new order from the next office up or of the next grade; this one ends."""
         if not self.may_run(actor, order):
             raise PermissionDenied("只有下达督办的领导小组办公室可以升级督办")
-        supervised = session.get(Instance, order.instance_id)
+        supervised = session.get_one(Instance, order.instance_id)
         target = escalation_target(session, order, supervised.region_path)
         if target is None:
             raise Conflict("该督办单已是最高一级办公室下达的红色督办，不能再升级")
@@ -244,7 +244,7 @@ class SupervisionOrders:
         """The order's case lies in the office's region (not the village of the supervised
         case: its applicants are not told of the order)."""
         code = office.split(".", 1)[1] if "." in office else supervised.region
-        return session.get(Region, code) or session.get(Region, supervised.region)
+        return session.get(Region, code) or session.get_one(Region, supervised.region)
 
     def _case_data(
         self, session: Session, order: SupervisionOrder, spec: OrderSpec

@@ -40,7 +40,7 @@ class OrderSpec:
     task: HumanTask | None
     clock: SlaClock | None
     office: str
-    department: str
+    department: str | None
     grade: str
     text: str
     reply_days: int

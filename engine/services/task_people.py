@@ -55,7 +55,7 @@ def record_next_steps(session: Session, task: HumanTask, opened: list[str]) -> N
     ).first()
     if entry is None:
         return
-    rows = [session.get(HumanTask, task_id) for task_id in opened]
+    rows = [session.get_one(HumanTask, task_id) for task_id in opened]
     entry.details = {
         **entry.details,
         "next": [{"task_id": r.id, "title": r.title, "department": r.department} for r in rows],

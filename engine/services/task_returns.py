@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -31,6 +31,16 @@ class ReturnCommands:
     access: Access
     instances: InstanceService
 
+    if TYPE_CHECKING:  # TaskService's own helpers
+
+        def _check_may_finish(self, session: Session, actor: Actor, task: HumanTask) -> None: ...
+
+        def _close(
+            self, session: Session, actor: Actor, task: HumanTask, state: str, now: datetime
+        ) -> None: ...
+
+        def _validated_draft(self, task: HumanTask, data: Any) -> dict[str, Any]: ...
+
     def return_task(
         self, actor: Actor, task_id: str, reason: str, target: str | None = None
     ) -> dict[str, Any]:
@@ -43,7 +53,7 @@ class ReturnCommands:
             task = self.access.open_task_to_act_on(session, actor, task_id)
             self._check_may_finish(session, actor, task)
             chosen = _return_target(task, target)
-            instance = session.get(Instance, task.instance_id)
+            instance = session.get_one(Instance, task.instance_id)
             execution = self.instances.restore(session, instance)
             try:
                 reopened_id = execution.return_to(task.id, chosen["id"])

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from engine.bpmn import TaskNotReady
@@ -176,7 +176,7 @@ class TaskService(ReturnCommands):
         with self.uow.write() as session:
             task = self.access.open_task_to_act_on(session, actor, task_id)
             self._check_may_finish(session, actor, task)
-            instance = session.get(Instance, task.instance_id)  # held: _finish reuses it
+            instance = session.get_one(Instance, task.instance_id)  # held: _finish reuses it
             clean = validate_with_opinion(self.forms, task.form_key, data, instance.data)
             if self.materials is not None:
                 self.materials.check_required(session, task)  # 材料清单: 422 per missing item
@@ -235,7 +235,7 @@ class TaskService(ReturnCommands):
         action: str,
         **details: Any,
     ) -> dict[str, Any]:
-        instance = session.get(Instance, task.instance_id)
+        instance = session.get_one(Instance, task.instance_id)
         execution = self.instances.restore(session, instance)
         try:
             execution.complete(task.id, data)
@@ -293,7 +293,7 @@ class TaskService(ReturnCommands):
             raise Conflict("该环节尚未派发到办理部门，暂不能认领")
         now = self.clock.now()
         # A conditional update: of any number of concurrent claimers exactly one matches.
-        claimed = session.execute(
+        result = session.execute(
             update(HumanTask)
             .where(
                 HumanTask.id == task.id,
@@ -302,7 +302,8 @@ class TaskService(ReturnCommands):
             )
             .values(assignee=actor.username, claimed_at=now)
             .execution_options(synchronize_session=False)
-        ).rowcount
+        )
+        claimed = cast(CursorResult[Any], result).rowcount  # an UPDATE's result is a cursor's
         if claimed != 1:
             raise Conflict("该环节刚刚已被他人认领，请刷新后查看")
         session.refresh(task)

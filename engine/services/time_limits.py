@@ -67,9 +67,9 @@ class TimeLimitService:
         with self.uow.write() as session:
             now = self.clock.now()
             rows = {_rule(r).key: r for r in session.scalars(select(TimeLimitRule))}
-            for key, row in rows.items():
-                if key not in wanted and row.updated_by == FROM_FILE:
-                    session.delete(row)
+            for key, current in rows.items():
+                if key not in wanted and current.updated_by == FROM_FILE:
+                    session.delete(current)
                     counts["removed"] += 1
             for key, rule in wanted.items():
                 row = rows.get(key)

@@ -4,10 +4,10 @@ role lets them use) and their notifications with read marks (the `notifications`
 from __future__ import annotations
 
 from datetime import UTC
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit, urlunsplit
 
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import Session
 
 from engine.clock import Clock
@@ -106,15 +106,16 @@ class Workspace:
             )
             if ids is not None:
                 query = query.where(Notification.id.in_(ids))
-            return session.execute(query.values(read_at=self.clock.now())).rowcount
+            result = session.execute(query.values(read_at=self.clock.now()))
+            return cast(CursorResult[Any], result).rowcount  # an UPDATE's result is a cursor's
 
     @staticmethod
     def _unread(session: Session, actor: Actor) -> int:
-        return session.scalar(
+        return session.scalars(
             select(func.count())
             .select_from(Notification)
             .where(Notification.recipient == actor.username, Notification.read_at.is_(None))
-        )
+        ).one()
 
 
 def _relative(link: str | None) -> str | None:

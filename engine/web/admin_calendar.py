@@ -68,7 +68,7 @@ async def import_notice(request: Request, actor: AdminDep) -> Response:
     upload = form.get("file")
     name = (upload.filename or "").lower() if isinstance(upload, UploadFile) else ""
     fmt = "json" if name.endswith(".json") else "csv" if name.endswith(".csv") else None
-    if fmt is None:
+    if fmt is None or not isinstance(upload, UploadFile):
         return _render(
             request, actor, 0, "", status=422, message="请选择 .json 或 .csv 格式的放假安排文件"
         )
@@ -137,7 +137,7 @@ def _month(
 ) -> dict[str, Any]:
     weeks = []
     for week in month_calendar.Calendar().monthdatescalendar(year, month):
-        cells = []
+        cells: list[dict[str, Any] | None] = []
         for d in week:
             if d.month != month:
                 cells.append(None)

@@ -92,7 +92,7 @@ def _render(
 
 def _what(job: dict[str, Any]) -> str:
     """What the job does, in words."""
-    payload = job["payload"] or {}
+    payload: dict[str, Any] = job["payload"] or {}
     if job["kind"] == "timer":
         return f"计时到期：{payload.get('name') or job['target']}"
     if job["kind"] == "sla":
@@ -102,7 +102,7 @@ def _what(job: dict[str, Any]) -> str:
         else:
             label = RUNG_LABELS.get(rung, rung)
         clock = {"statutory": "法定时限", "committed": "承诺时限", "overall": "总时限"}
-        return f"{clock.get(payload.get('clock'), '时限')}：{label}"
+        return f"{clock.get(payload.get('clock') or '', '时限')}：{label}"
     if job["kind"] == "digest":
         return f"每日汇总：{payload.get('user', '')}"
     if job["kind"] == "deliver":

@@ -176,7 +176,7 @@ def _regions_tab(lf, actor: Actor, depth: str, selected: str) -> dict[str, Any]:
     depth = depth if depth in LEVELS else "county"
     regions = lf.organisation.regions(actor)
     by_code = {r["code"]: {**r, "children": []} for r in regions}
-    roots = []
+    roots: list[dict[str, Any]] = []
     for node in by_code.values():
         parent = by_code.get(node["parent"] or "")
         (parent["children"] if parent else roots).append(node)

@@ -3,6 +3,7 @@ legal basis) listed by process with Chinese step names; add, change and remove a
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -110,8 +111,7 @@ def _render(
         by_process.setdefault(rule["process_id"], []).append(rule)
     steps = {pid: console.definitions.step_names(actor, pid) for pid in by_process}
     for pid, group in by_process.items():
-        order = {spec: n for n, spec in enumerate([CASE_WIDE, *steps[pid]])}  # diagram order
-        group.sort(key=lambda r, o=order: (o.get(r["task_spec"], len(o)), r["region_prefix"]))
+        group.sort(key=_diagram_order(steps[pid]))
     if process and process not in steps:
         steps[process] = console.definitions.step_names(actor, process)
     editing = next((r for r in rules if r["id"] == edit), None)
@@ -134,6 +134,12 @@ def _render(
         message=context.pop("message", ""),
         flash=context.pop("flash", ""),
     )
+
+
+def _diagram_order(step_ids: Iterable[str]) -> Callable[[dict[str, Any]], tuple[int, str]]:
+    """Sort key for a process's rules: case-wide first, then the steps in diagram order."""
+    order = {spec: n for n, spec in enumerate([CASE_WIDE, *step_ids])}
+    return lambda rule: (order.get(rule["task_spec"], len(order)), rule["region_prefix"])
 
 
 def _form_values(rule: dict[str, Any] | None, process: str) -> dict[str, str]:

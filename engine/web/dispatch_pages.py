@@ -92,8 +92,8 @@ def cases_page(request: Request, actor: ActorDep) -> Response:
         light=params.get("light") if params.get("light") in LIGHTS else None,
         indicator=params.get("indicator") or None,
     )
-    page = params.get("page", "1")
-    page = int(page) if page.isdigit() and 0 < int(page) <= MAX_PAGE else 1
+    page_text = params.get("page", "1")
+    page = int(page_text) if page_text.isdigit() and 0 < int(page_text) <= MAX_PAGE else 1
     listed = lf.dispatch.cases(
         actor, drill, *_scope_args(filters), PAGE_SIZE, (page - 1) * PAGE_SIZE
     )

@@ -131,7 +131,12 @@ class _Opinion:
     def decorate(self, field: Field) -> Field:
         if field.opinion == "decision" and self.fields is not None:
             return _with(field, stances=tuple(self.fields.stances.items()))
-        if field.opinion != "reason" or not self.disagreeing or field.always_required:
+        if (
+            field.opinion != "reason"
+            or self.fields is None
+            or not self.disagreeing
+            or field.always_required
+        ):
             return field
         condition = {
             "all": [

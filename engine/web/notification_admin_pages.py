@@ -83,7 +83,7 @@ def delivery_page(request: Request, delivery_id: int, actor: ActorDep) -> HTMLRe
 async def replay(request: Request, actor: ActorDep) -> Response:
     form = await request.form()
     check_csrf(request, str(form.get(CSRF_FIELD, "")))
-    ids = [int(v) for v in form.getlist("ids") if str(v).isdigit()]
+    ids = [int(v) for v in form.getlist("ids") if isinstance(v, str) and v.isdigit()]
     if ids:
         landflow(request).delivery_log.replay(actor, ids)
     back = str(form.get("back", ""))

@@ -36,8 +36,8 @@ def _list_page(request: Request, actor: Actor, status: int = 200, **context: Any
     params = request.query_params
     kind = params.get("kind") if params.get("kind") in KINDS else None
     period = (params.get("period") or "").strip()[:7] or None
-    page = params.get("page", "1")
-    page = int(page) if page.isdigit() and 0 < int(page) <= 1000 else 1
+    page_text = params.get("page", "1")
+    page = int(page_text) if page_text.isdigit() and 0 < int(page_text) <= 1000 else 1
     try:
         listed = landflow(request).reports.list(
             actor, kind, period, None, PAGE_SIZE, (page - 1) * PAGE_SIZE

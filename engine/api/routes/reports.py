@@ -100,7 +100,21 @@ def get_report(report_id: RowId, lf: LandflowDep, actor: ActorDep) -> dict[str, 
     return lf.reports.get(actor, report_id)
 
 
-@router.get("/{report_id}/{fmt}", response_class=Response)
+@router.get(
+    "/{report_id}/{fmt}",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The issued workbook (xlsx) or PDF",
+            "content": {
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+                    "schema": {"type": "string", "format": "binary"}
+                },
+                "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+            },
+        }
+    },
+)
 def report_file(
     report_id: RowId, fmt: Literal["xlsx", "pdf"], lf: LandflowDep, actor: ActorDep
 ) -> Response:

@@ -35,11 +35,16 @@ RUNNING = "running"
 
 
 class Rendered(Protocol):
-    title: str
-    text: str
-    html: str | None
-    markdown: str | None
-    link: str | None
+    @property
+    def title(self) -> str: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def html(self) -> str | None: ...
+    @property
+    def markdown(self) -> str | None: ...
+    @property
+    def link(self) -> str | None: ...
 
 
 class Renderer(Protocol):
@@ -251,8 +256,8 @@ def _channel_name(channel: str) -> str:
 
 def due_deliveries(session: Session, now: datetime) -> int:
     """How many deliveries are due and waiting (for the admin console and health checks)."""
-    return session.scalar(
+    return session.execute(
         select(func.count())
         .select_from(Job)
         .where(Job.kind == DELIVER_JOB, Job.status == "pending", Job.due_at <= now)
-    )
+    ).scalar_one()

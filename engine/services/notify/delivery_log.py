@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -58,7 +59,7 @@ class DeliveryLog:
                 query = query.where(Delivery.created_at >= where.since)
             if where.until:
                 query = query.where(Delivery.created_at < where.until)
-            total = session.scalar(select(func.count()).select_from(query.subquery()))
+            total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
             page = max(where.page, 1)
             rows = session.scalars(
                 query.order_by(Delivery.created_at.desc(), Delivery.id.desc())
@@ -106,7 +107,7 @@ class DeliveryLog:
                 ],
             }
 
-    def replay(self, actor: Actor, ids: list[int]) -> int:
+    def replay(self, actor: Actor, ids: builtins.list[int]) -> int:
         """Queue the deliveries again, due now; returns how many were queued."""
         self.access.require_admin(actor)
         with self.uow.write() as session:

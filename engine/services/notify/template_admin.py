@@ -4,9 +4,11 @@ versions, save (checked first), reset to the folder's default, preview of a draf
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from jinja2 import Template
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -30,14 +32,41 @@ from .template_keys import (
     sample_payload,
     variables,
 )
-from .template_types import TemplateInvalid
+from .template_types import Rendered, TemplateInvalid, TemplateProblem
 
 if TYPE_CHECKING:
-    from .templates import TemplateStore
+    from engine.clock import Clock
+
+    from ..access import Access
+    from ..uow import UnitOfWork
+    from .template_env import Environments
 
 
 class TemplateAdmin:
-    def catalogue(self: TemplateStore, actor: Actor) -> dict[str, Any]:
+    if TYPE_CHECKING:  # provided by TemplateStore, which this is mixed into
+        folder: Path
+        uow: UnitOfWork
+        clock: Clock
+        access: Access
+        envs: Environments
+
+        def context(
+            self, event: str, payload: dict[str, Any], recipient_name: str
+        ) -> dict[str, Any]: ...
+
+        def _compose(
+            self, load: Callable[[bool], Template], channel: str, context: dict[str, Any]
+        ) -> Rendered: ...
+
+        def draft_problems(
+            self, event: str, channel: str, source: str
+        ) -> list[TemplateProblem]: ...
+
+        def newest_versions(
+            self, session: Session
+        ) -> dict[tuple[str, str], NotificationTemplate]: ...
+
+    def catalogue(self, actor: Actor) -> dict[str, Any]:
         """Every event with its template channels: edited or the default, and the version."""
         self.access.require_admin(actor)
         with self.uow.read() as session:
@@ -68,16 +97,14 @@ class TemplateAdmin:
         items.append({**digest, "channels": [channel(DIGEST, "email")]})
         return {"items": items}
 
-    def get(self: TemplateStore, actor: Actor, event: str, channel: str) -> dict[str, Any]:
+    def get(self, actor: Actor, event: str, channel: str) -> dict[str, Any]:
         """The source in use, the folder's default and every saved version."""
         self.access.require_admin(actor)
         _known(event, channel)
         with self.uow.read() as session:
             return self._detail(session, event, channel)
 
-    def save(
-        self: TemplateStore, actor: Actor, event: str, channel: str, source: str
-    ) -> dict[str, Any]:
+    def save(self, actor: Actor, event: str, channel: str, source: str) -> dict[str, Any]:
         """Check the draft against the event's sample, then store it as the newest version."""
         self.access.require_admin(actor)
         _known(event, channel)
@@ -88,7 +115,7 @@ class TemplateAdmin:
             self._add_version(session, actor, event, channel, source)
             return self._detail(session, event, channel)
 
-    def reset(self: TemplateStore, actor: Actor, event: str, channel: str) -> dict[str, Any]:
+    def reset(self, actor: Actor, event: str, channel: str) -> dict[str, Any]:
         """Back to the folder's default (a version without source; nothing when not edited)."""
         self.access.require_admin(actor)
         _known(event, channel)
@@ -98,9 +125,7 @@ class TemplateAdmin:
                 self._add_version(session, actor, event, channel, None)
             return self._detail(session, event, channel)
 
-    def preview(
-        self: TemplateStore, actor: Actor, event: str, channel: str, source: str
-    ) -> dict[str, Any]:
+    def preview(self, actor: Actor, event: str, channel: str, source: str) -> dict[str, Any]:
         """The draft rendered with the event's sample, as each channel would send it."""
         self.access.require_admin(actor)
         _known(event, channel)
@@ -109,7 +134,7 @@ class TemplateAdmin:
             raise TemplateInvalid(problems)
         file = file_of(event, channel)
 
-        def load(html: bool):
+        def load(html: bool) -> Template:
             return compile_source(self.envs.pick(html, strict=True), source, file)
 
         context = self.context(event, sample_payload(event), SAMPLE_RECIPIENT)
@@ -117,7 +142,7 @@ class TemplateAdmin:
 
     # ---- internals -----------------------------------------------------------------------
     def _add_version(
-        self: TemplateStore,
+        self,
         session: Session,
         actor: Actor,
         event: str,
@@ -144,7 +169,7 @@ class TemplateAdmin:
         except IntegrityError as exc:
             raise Conflict("该模板刚刚已被他人修改，请刷新后重试") from exc
 
-    def _detail(self: TemplateStore, session: Session, event: str, channel: str) -> dict[str, Any]:
+    def _detail(self, session: Session, event: str, channel: str) -> dict[str, Any]:
         rows = session.execute(
             select(NotificationTemplate, User.display_name)
             .outerjoin(User, User.username == NotificationTemplate.created_by)
@@ -153,14 +178,15 @@ class TemplateAdmin:
         ).all()
         default = _read(self.folder / file_of(event, channel))
         newest = rows[0][0] if rows else None
-        edited = newest is not None and newest.source is not None
+        saved = newest.source if newest is not None else None
+        edited = saved is not None
         return {
             "event": event,
             "event_name": event_name(event),
             "channel": channel,
             "channel_name": TEMPLATE_CHANNEL_NAMES[channel],
             "file": file_of(event, channel),
-            "source": newest.source if edited else default,
+            "source": saved if saved is not None else default,
             "default_source": default,
             "edited": edited,
             "version": newest.version if newest is not None else None,

@@ -46,16 +46,18 @@ class SendTimeUndefined(ChainableUndefined):
     def _empty(self, *_args: Any, **_kwargs: Any) -> str:
         return ""
 
-    __add__ = __radd__ = __sub__ = __rsub__ = _empty
-    __mul__ = __rmul__ = __div__ = __rdiv__ = _empty
-    __truediv__ = __rtruediv__ = __floordiv__ = __rfloordiv__ = _empty
-    __mod__ = __rmod__ = __pos__ = __neg__ = __call__ = _empty
-    __lt__ = __le__ = __gt__ = __ge__ = _empty
+    # Jinja2 types these operators as always raising (-> NoReturn); overriding them to return
+    # a value is the point of this class, hence the ignores.
+    __add__ = __radd__ = __sub__ = __rsub__ = _empty  # type: ignore[assignment]
+    __mul__ = __rmul__ = __div__ = __rdiv__ = _empty  # type: ignore[assignment]
+    __truediv__ = __rtruediv__ = __floordiv__ = __rfloordiv__ = _empty  # type: ignore[assignment]
+    __mod__ = __rmod__ = __pos__ = __neg__ = __call__ = _empty  # type: ignore[assignment]
+    __lt__ = __le__ = __gt__ = __ge__ = _empty  # type: ignore[assignment]
 
-    def __int__(self) -> int:
+    def __int__(self) -> int:  # type: ignore[override]
         return 0
 
-    def __float__(self) -> float:
+    def __float__(self) -> float:  # type: ignore[override]
         return 0.0
 
 
@@ -153,6 +155,7 @@ def underscore_names(source: str) -> tuple[tuple[str, int], ...]:
     """(name, line) of every attribute, item or `attr` filter starting with "_"."""
     found = []
     for node in _PARSER.parse(source).find_all((nodes.Getattr, nodes.Getitem, nodes.Filter)):
+        name: object
         if isinstance(node, nodes.Getattr):
             name = node.attr
         elif isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):

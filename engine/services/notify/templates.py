@@ -248,6 +248,8 @@ class TemplateStore(TemplateAdmin):
         reach; the sandbox refuses the rest while rendering."""
         env = self.envs.strict_text
         if source is None:
+            # loaded by name through the store's loader
+            assert env.loader is not None and template.name is not None
             source = env.loader.get_source(env, template.name)[0]
         message = "不允许的写法：不能访问以下划线开头的名称 {}"
         return [

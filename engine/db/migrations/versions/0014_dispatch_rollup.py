@@ -51,7 +51,9 @@ def _backfill() -> None:
     """The steps finished so far, counted per key in local days of the configured zone (as
     engine.services.dashboard_rollup.RollUp.rebuild does)."""
     zone = ZoneInfo(Settings().timezone)
-    minutes = int(zone.utcoffset(datetime(2026, 1, 1)).total_seconds() // 60)
+    offset = zone.utcoffset(datetime(2026, 1, 1))
+    assert offset is not None  # a ZoneInfo always knows its offset
+    minutes = int(offset.total_seconds() // 60)
     if op.get_bind().dialect.name == "sqlite":
         day = f"(CAST(strftime('%s', {{0}}) AS INTEGER) + {minutes * 60}) / 86400"
     else:

@@ -49,11 +49,12 @@ class EmailChannel:
         self.ssl_context = ssl_context or ssl.create_default_context()
 
     def send(self, message: Message, target: Target) -> None:
-        if not self.config.host:
+        host = self.config.host
+        if not host:
             raise DeliveryFailed("未配置邮件服务器（LANDFLOW_SMTP_HOST），邮件等待发送")
         mail = self.compose(message, target)
         try:
-            self._deliver(mail, target.address)
+            self._deliver(mail, target.address, host)
         except smtplib.SMTPRecipientsRefused as exc:
             code, reply = next(iter(exc.recipients.values()))
             raise DeliveryFailed(
@@ -90,14 +91,14 @@ class EmailChannel:
         mail.add_alternative(html_part(message), subtype="html", charset="utf-8", cte="base64")
         return mail
 
-    def _deliver(self, mail: EmailMessage, recipient: str) -> None:
+    def _deliver(self, mail: EmailMessage, recipient: str, host: str) -> None:
         config = self.config
         if config.security == "tls":
             smtp: smtplib.SMTP = smtplib.SMTP_SSL(
-                config.host, config.port, timeout=config.timeout, context=self.ssl_context
+                host, config.port, timeout=config.timeout, context=self.ssl_context
             )
         else:
-            smtp = smtplib.SMTP(config.host, config.port, timeout=config.timeout)
+            smtp = smtplib.SMTP(host, config.port, timeout=config.timeout)
         try:
             if config.security == "starttls":
                 smtp.starttls(context=self.ssl_context)
