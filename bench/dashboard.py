@@ -239,6 +239,7 @@ def _order(case_id: str, task: dict[str, Any], ancestors: dict[str, str]) -> dic
         "clock_id": None,
         "office": f"ldxz.{ancestors.get('county') or ancestors['city']}",
         "department": task["department"],
+        "region_path": task["region_path"],
         "grade": "blue",
         "text": "压测督办",
         "status": "open" if task["state"] == "open" else "closed",

@@ -77,8 +77,9 @@ _orders = SupervisionOrder.__table__.c
 Index(
     "ix_supervision_orders_dispatch",
     _orders.created_at,
-    _orders.instance_id,
+    _orders.region_path,
     _orders.department,
+    _orders.instance_id,
 )
 
 

@@ -383,6 +383,8 @@ class SupervisionOrder(Base):
     clock_id: Mapped[int | None] = mapped_column(ForeignKey("sla_clocks.id", ondelete="CASCADE"))
     office: Mapped[str] = mapped_column(String(60), index=True)
     department: Mapped[str | None] = mapped_column(String(60), index=True)
+    # the case's (it never changes), for the dashboard's counts by territory
+    region_path: Mapped[str | None] = mapped_column(RegionPath)
     grade: Mapped[str] = mapped_column(String(10))  # blue | orange | red (蓝/橙/红)
     text: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(10))  # open | answered | closed | escalated

@@ -302,28 +302,23 @@ class Metrics:
 
     # ---- 督办 ----------------------------------------------------------------------------------
     def supervision(self) -> list[tuple[str | None, str, int]]:
-        """(department, area, orders issued in the period). SQLite reads the period's few
-        orders first and looks each case up (its planner would otherwise read every case of
-        the territory to find them); PostgreSQL hash-joins them to the territory's cases."""
+        """(department, area, orders issued in the period): one range of the orders' dispatch
+        index (created_at, region_path, department). An order written without its case's
+        region path (around the service) has it looked up."""
         period = (ORDERS.c.created_at >= self.scope.start, ORDERS.c.created_at < self.scope.end)
-        if self.dialect == "sqlite":
-            region_path = (
-                select(INSTANCES.c.region_path)
-                .where(INSTANCES.c.id == ORDERS.c.instance_id)
-                .scalar_subquery()
-            )
-            orders = materialized(
-                select(ORDERS.c.department, region_path.label("region_path")).where(*period),
-                "period_orders",
-                self.dialect,
-            )
-        else:
-            orders = (
-                select(ORDERS.c.department, INSTANCES.c.region_path)
-                .select_from(ORDERS.join(INSTANCES, INSTANCES.c.id == ORDERS.c.instance_id))
-                .where(*period)
-                .subquery()
-            )
+        case_path = (
+            select(INSTANCES.c.region_path)
+            .where(INSTANCES.c.id == ORDERS.c.instance_id)
+            .scalar_subquery()
+        )
+        orders = materialized(
+            select(
+                ORDERS.c.department,
+                func.coalesce(ORDERS.c.region_path, case_path).label("region_path"),
+            ).where(*period),
+            "period_orders",
+            self.dialect,
+        )
         areas = (
             select(orders.c.department, self.scope.area_of(orders.c.region_path).label("area"))
             .where(self.scope.within(orders.c.region_path))

@@ -86,6 +86,7 @@ def add_order(session: Session, spec: OrderSpec, issued_by: str, now: datetime) 
         clock_id=spec.clock.id if spec.clock is not None else None,
         office=spec.office,
         department=spec.department,
+        region_path=spec.instance.region_path,
         grade=spec.grade,
         text=spec.text,
         status=OPEN,
