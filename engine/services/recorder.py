@@ -11,7 +11,6 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from engine.bpmn import Execution, InstanceStatus, StepFailure, case_outcome
-from engine.bpmn.pruning import prune_completed_passes
 from engine.bpmn.waits import SpecWaits
 from engine.db.tables import HistoryEntry, HumanTask, Incident, Instance, Job, MessageWait
 
@@ -97,7 +96,6 @@ def record_execution(
         _sync_timers(session, instance, execution, now)
     if waits is None or waits.messages:
         _sync_message_waits(session, instance, execution)
-    prune_completed_passes(execution)  # the stored state stops growing with loop passes
     instance.state_json = execution.dump()
     instance.data = _jsonable(execution.data())
     instance.status = execution.status
