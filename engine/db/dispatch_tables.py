@@ -99,3 +99,32 @@ class DispatchFinishedDay(Base):
     sla_state: Mapped[str] = mapped_column(String(20), primary_key=True)
     opened_day: Mapped[int] = mapped_column(Integer, primary_key=True)
     steps: Mapped[int] = mapped_column(Integer)
+
+
+class DispatchFinishedMonth(Base):
+    """The coarser roll-up (engine.services.dashboard_months): how many steps of one step,
+    department and area finished in one local month, taking one number of working days on one
+    calendar (`calendar`: the fingerprint of the working days it was counted on). Region paths
+    are cut to the township, the deepest area a county office's dashboard splits into."""
+
+    __tablename__ = "dispatch_finished_months"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+    calendar: Mapped[str] = mapped_column(String(16), primary_key=True)
+    month: Mapped[int] = mapped_column(Integer, primary_key=True)  # 202611 for November 2026
+    region_path: Mapped[str] = mapped_column(RegionPath, primary_key=True)
+    process_id: Mapped[str] = mapped_column(String(120), primary_key=True)
+    task_spec: Mapped[str] = mapped_column(String(120), primary_key=True)
+    department: Mapped[str] = mapped_column(String(60), primary_key=True)
+    sla_state: Mapped[str] = mapped_column(String(20), primary_key=True)
+    taken: Mapped[int] = mapped_column(Integer, primary_key=True)  # working days
+    steps: Mapped[int] = mapped_column(Integer)
+
+
+class DispatchMonthBuild(Base):
+    """The calendar the month roll-up was last counted on from the day roll-up: its rows of
+    that calendar hold every finished step; without a row here the dashboard reads days."""
+
+    __tablename__ = "dispatch_month_builds"
+    calendar: Mapped[str] = mapped_column(String(16), primary_key=True)
+    built_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    day_rows: Mapped[int] = mapped_column(Integer)

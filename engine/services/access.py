@@ -45,7 +45,7 @@ class Access:
         if actor.is_admin:
             return
         if not any(region.path.startswith(path) for path in actor.region_paths):
-            raise NotFound(f"no region '{region.code}' you may start cases in")
+            raise NotFound(f"没有您可在其中发起办件的区划 {region.code}")
         starting = session.scalars(
             select(Region.path)
             .join(Department, Department.region_code == Region.code)

@@ -301,10 +301,10 @@ class AttachmentService:
     def _visible(self, session: Session, actor: Actor, attachment_id: str) -> Attachment:
         row = session.get(Attachment, attachment_id)
         if row is None:
-            raise NotFound(f"no attachment with id '{attachment_id}'")
+            raise NotFound(f"没有编号为 {attachment_id} 的附件")
         instance = session.get(Instance, row.instance_id)
         if instance is None or not self.access.can_see_instance(session, actor, instance):
-            raise NotFound(f"no attachment with id '{attachment_id}'")
+            raise NotFound(f"没有编号为 {attachment_id} 的附件")
         return row
 
     @staticmethod

@@ -183,7 +183,7 @@ class AuthService(TokenAdministration):
             until = counters.locked_until(now)
             user = session.get(User, actor.user_id) if actor.user_id else None
             if user is None:
-                raise AuthenticationRequired("sign in first")
+                raise AuthenticationRequired("请先登录")
             if until is not None:
                 refusal = _locked(until - now)
             elif not _verify(user.password_hash, current):
@@ -215,7 +215,7 @@ class AuthService(TokenAdministration):
 
     def authenticate(self, token: str | None) -> Actor:
         if not token:
-            raise AuthenticationRequired("sign in first")
+            raise AuthenticationRequired("请先登录")
         with self.uow.read() as session:
             row = session.execute(
                 select(AuthToken.expires_at, User)
@@ -224,7 +224,7 @@ class AuthService(TokenAdministration):
             ).first()
             now = self.wall.now()
             if row is None or row.expires_at <= now or not row.User.is_active:
-                raise AuthenticationRequired("the sign-in has expired or is not valid")
+                raise AuthenticationRequired("登录已过期或无效，请重新登录")
             user, today = row.User, self.today()
             actor = self.actors.get(user.id, user.is_admin, today, now)
             if actor is None or actor.display_name != user.display_name:
@@ -237,7 +237,7 @@ class AuthService(TokenAdministration):
         with self.uow.read() as session:
             user = session.scalar(select(User).where(User.username == username))
             if user is None or not user.is_active:
-                raise AuthenticationRequired(f"no active user '{username}'")
+                raise AuthenticationRequired(f"没有在用的用户 {username}")
             return load_actor(session, user, self.today())
 
     def revoke(self, token: str) -> None:

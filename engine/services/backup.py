@@ -24,7 +24,7 @@ def sqlite_path(database_url: str) -> Path:
             "with pg_dump and restore it with pg_restore (docs/operations.md#backup-and-restore)"
         )
     if not url.database or url.database == ":memory:":
-        raise BadRequest("this database lives in memory: there is no file to back up")
+        raise BadRequest("数据库在内存中，没有可备份的文件")
     return Path(url.database)
 
 
@@ -32,10 +32,10 @@ def backup(database_url: str, target: Path) -> dict[str, Any]:
     """Copy the live database to `target` (written beside it first, then moved into place)."""
     source = sqlite_path(database_url)
     if not source.exists():
-        raise BadRequest(f"no database at {source}")
+        raise BadRequest(f"{source} 处没有数据库")
     target = target.resolve()
     if target == source.resolve():
-        raise BadRequest("the backup must not overwrite the database itself")
+        raise BadRequest("备份不能覆盖数据库本身")
     partial = target.with_name(target.name + ".partial")
     partial.unlink(missing_ok=True)
     _copy(source, partial, single_file=True)
@@ -50,7 +50,7 @@ def restore(database_url: str, source: Path) -> dict[str, Any]:
     needed. Stop the server and the worker before restoring."""
     database = sqlite_path(database_url)
     if not source.exists():
-        raise BadRequest(f"no backup at {source}")
+        raise BadRequest(f"{source} 处没有备份")
     facts = _check(source)
     kept = None
     if database.exists():

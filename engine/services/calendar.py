@@ -327,7 +327,7 @@ def _from_json(document: dict[str, Any]) -> list[tuple[date, str, str]]:
                 )
     year = document.get("year")
     if year is not None and any(d.year != year for d, _, _ in entries):
-        raise ValueError(f"all days must fall in {year}")
+        raise ValueError(f"所有日期都须在 {year} 年内")
     return entries
 
 

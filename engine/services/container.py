@@ -29,6 +29,7 @@ from .case_diagram import CaseDiagramService
 from .case_naming import CaseNaming
 from .case_record import CaseRecordService
 from .dashboard import DashboardService
+from .dashboard_months import ROLLUP_JOB
 from .definitions import DefinitionService
 from .forms import FormRegistry
 from .inbox import InboxService
@@ -181,6 +182,7 @@ class Landflow:
         )
         reports = ReportService(uow, clock, access, dispatch, outbox, zone, settings.processes_dir)
         jobs.handlers[REPORT_JOB] = reports.fire
+        jobs.handlers[ROLLUP_JOB] = dispatch.months.fire
         return cls(
             settings=settings,
             clock=clock,
@@ -252,9 +254,10 @@ class Landflow:
             self.definitions.deploy_directory(self.settings.processes_dir, SYSTEM)
 
     def runners(self) -> list[Callable[[], int]]:
-        """What the scheduler ticks: due jobs (timers, time limits, digests, scheduled reports,
-        whose jobs are armed here) and deliveries."""
+        """What the scheduler ticks: due jobs (timers, time limits, digests, scheduled reports
+        and the month roll-up's rebuild, whose jobs are armed here) and deliveries."""
         self.reports.arm_schedule()
+        self.dispatch.months.arm()
         return [self.jobs.run_due, self.deliveries.run_due]
 
     def close(self) -> None:

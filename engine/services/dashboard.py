@@ -5,8 +5,9 @@ it and a period; the cases behind every number; the process heatmap; and the tar
 Only leadership-group offices and administrators have one (others: PermissionDenied). Every
 read is one transaction; every figure one grouped SQL statement (engine.services.
 dashboard_metrics), so the cost follows the number of groups, not of cases; work finished in a
-period is read from the roll-up of finished steps per day (engine.services.dashboard_rollup),
-so a year costs little more than a month."""
+period is read from the roll-ups of finished steps: whole months from the month roll-up
+(engine.services.dashboard_months), the rest per day (engine.services.dashboard_rollup), so a
+year costs little more than a month."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from engine.clock import Clock
+from engine.domain.calendar import WorkCalendar
 from engine.domain.sla import local_day
 from engine.errors import FieldError, NotFound, ValidationFailed
 
@@ -28,6 +30,7 @@ from .dashboard_drilldown import UNROUTED, DrillDown, case_ids, list_cases
 from .dashboard_heatmap import heatmap_view
 from .dashboard_indicators import IndicatorCatalog, indicator_totals
 from .dashboard_metrics import Metrics, fold_units
+from .dashboard_months import MonthRollUp, workdays_of
 from .dashboard_rollup import RollUp
 from .dashboard_scope import Scope, regions_in_reach, resolve_scope
 from .dashboard_targets import (
@@ -78,16 +81,20 @@ class DashboardService:
         self.diagrams = DiagramBook()
         self._index: WorkdayIndex | None = None
         self._index_key: tuple[Any, ...] | None = None
-        # every flush of a task row keeps the roll-up of finished steps in step, in its
-        # transaction (engine.services.dashboard_rollup)
-        self.rollup = RollUp(zone)
+        # every flush of a task row keeps the roll-ups of finished steps (per day, and per
+        # month in working days) in step, in its transaction (engine.services.dashboard_rollup)
+        self.months = MonthRollUp(uow, clock, calendar.current_in)
+        self.rollup = RollUp(zone, self.months)
         self.rollup.watch(*uow.session_factories())
+        calendar.listeners.append(self.months.calendar_changed)
 
     def rebuild_rollup(self) -> int:
-        """Recount the roll-up of finished steps from the steps (after a bulk load that went
-        around the ORM); returns its rows."""
+        """Recount the roll-ups of finished steps from the steps (after a bulk load that went
+        around the ORM); returns the day roll-up's rows."""
         with self.uow.write() as session:
-            return self.rollup.rebuild(session.connection())
+            rows = self.rollup.rebuild(session.connection())
+            self.months.rebuild_in(session)
+            return rows
 
     # ---- the dashboard -----------------------------------------------------------------------
     def dashboard(
@@ -331,11 +338,12 @@ class DashboardService:
         scope = self._scope(session, actor, region, since, until)
         today = local_day(self.clock.now(), self.zone)
         first = min(scope.since, today) - timedelta(days=LOOKBACK_DAYS)
-        index = self._workdays(session, first, max(scope.until, today))
-        return scope, Metrics(session, scope, index, self.zone), today
-
-    def _workdays(self, session: Session, first: date, last: date) -> WorkdayIndex:
         calendar = self.calendar.current_in(session)
+        index = self._workdays(calendar, first, max(scope.until, today))
+        metrics = Metrics(session, scope, index, self.zone, workdays_of(calendar))
+        return scope, metrics, today
+
+    def _workdays(self, calendar: WorkCalendar, first: date, last: date) -> WorkdayIndex:
         key = (first, last, calendar)  # the calendar service hands out a new one on a change
         if self._index is None or self._index_key is None or not _same(self._index_key, key):
             self._index, self._index_key = WorkdayIndex.build(calendar, first, last), key

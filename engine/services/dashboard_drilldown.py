@@ -40,11 +40,11 @@ class DrillDown:
 
     def check(self) -> None:
         if self.kind not in KINDS:
-            raise BadRequest(f"kind must be one of {', '.join(KINDS)}")
+            raise BadRequest(f"kind 只能是 {'、'.join(KINDS)} 之一")
         if self.light is not None and self.light not in LIGHTS:
-            raise BadRequest(f"light must be one of {', '.join(LIGHTS)}")
+            raise BadRequest(f"light 只能是 {'、'.join(LIGHTS)} 之一")
         if self.kind == "indicator" and not self.indicator:
-            raise BadRequest("an indicator drill-down names its indicator")
+            raise BadRequest("按指标查看办件时须指明指标（indicator）")
 
 
 def case_ids(scope: Scope, drill: DrillDown, catalog: IndicatorCatalog) -> Select | CompoundSelect:
@@ -77,7 +77,7 @@ def case_ids(scope: Scope, drill: DrillDown, catalog: IndicatorCatalog) -> Selec
     if drill.kind == "indicator":
         indicator = catalog.get(drill.indicator or "")
         if indicator is None:
-            raise BadRequest(f"no indicator '{drill.indicator}'")
+            raise BadRequest(f"没有指标 {drill.indicator}")
         parts = [counted_cases(scope, source) for source in indicator.sources]
         if not parts:
             return select(INSTANCES.c.id).where(INSTANCES.c.id.is_(None))
@@ -110,7 +110,7 @@ def list_cases(
     session: Session, ids: Select | CompoundSelect, limit: int, offset: int
 ) -> dict[str, Any]:
     if not 1 <= limit <= MAX_PAGE or offset < 0:
-        raise BadRequest(f"limit must be 1..{MAX_PAGE} and offset ≥ 0")
+        raise BadRequest(f"limit 须在 1 到 {MAX_PAGE} 之间，offset 不能小于 0")
     chosen = ids.subquery()
     id_column = next(iter(chosen.c))
     total = session.scalar(select(func.count(id_column.distinct())))

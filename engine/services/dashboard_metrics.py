@@ -11,9 +11,11 @@ on the dispatch indexes of engine.db.dispatch_tables); Python only folds the few
 from __future__ import annotations
 
 import sqlite3
-from collections import defaultdict
+from collections import Counter, defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import tzinfo
+from datetime import date, tzinfo
+from itertools import chain
 from typing import Any
 
 from sqlalchemy import case, func, select
@@ -24,6 +26,7 @@ from engine.db.dispatch_tables import DispatchFinishedDay
 from engine.db.tables import HumanTask, Instance, SlaClock, SlaSuspension, SupervisionOrder
 from engine.domain.sla import ClockState, Unit
 
+from .dashboard_months import Plan, Workdays, month_query, plan
 from .dashboard_scope import Scope
 from .dashboard_workdays import WorkdayIndex, day_number, local_day_number
 
@@ -93,12 +96,20 @@ class StepFigures:
 class Metrics:
     """The aggregates of one scope, on one session, with one working-day index."""
 
-    def __init__(self, session: Session, scope: Scope, index: WorkdayIndex, zone: tzinfo) -> None:
+    def __init__(
+        self,
+        session: Session,
+        scope: Scope,
+        index: WorkdayIndex,
+        zone: tzinfo,
+        workdays: Workdays | None = None,
+    ) -> None:
         self.session = session
         self.scope = scope
         self.index = index
         self.dialect = session.get_bind().dialect.name
         self.zone = zone
+        self.workdays = workdays  # exact working days: the month roll-up's (None: days only)
 
     def local_day(self, column):
         return local_day_number(column, self.zone, self.dialect)
@@ -190,14 +201,15 @@ class Metrics:
             where.append(TASKS.c.process_id == process_id)
         return where
 
-    def finished_query(self, process_id: str | None = None):
-        """The steps finished in the period grouped by step, department, area, working days
-        from opening to finishing (suspensions not yet deducted) and outcome — read from the
-        roll-up (engine.services.dashboard_rollup), whose rows already count the steps of a
-        day; the working days are computed per roll-up row."""
+    def finished_query(self, process_id: str | None = None, days: tuple[date, date] | None = None):
+        """The steps finished in the period (or in `days` of it) grouped by step, department,
+        area, working days from opening to finishing (suspensions not yet deducted) and
+        outcome — read from the day roll-up (engine.services.dashboard_rollup), whose rows
+        already count the steps of a day; the working days are computed per roll-up row."""
+        since, until = days or (self.scope.since, self.scope.until)
         where = [
-            ROLLUP.c.closed_day >= day_number(self.scope.since),
-            ROLLUP.c.closed_day <= day_number(self.scope.until),
+            ROLLUP.c.closed_day >= day_number(since),
+            ROLLUP.c.closed_day <= day_number(until),
             self.scope.within(ROLLUP.c.region_path),
             ROLLUP.c.steps > 0,
         ]
@@ -239,8 +251,9 @@ class Metrics:
         steps, the late ones and the histogram of working days taken."""
         units: dict[tuple[str | None, str], list[int]] = {}
         steps: dict[tuple[str, str], StepFigures] = {}
-        for process, step, department, area, days, state, count in self.session.execute(
-            self.finished_query(process_id)
+        found = plan(self.session, self.scope, self.workdays)
+        for process, step, department, area, days, state, count in self._finished_rows(
+            process_id, found
         ):
             late = count if state == LATE_STATE else 0
             unit = units.setdefault((department, area), [0, 0, 0])
@@ -251,7 +264,7 @@ class Metrics:
             figures.finished += count
             figures.late += late
             figures.histogram[days] = figures.histogram.get(days, 0) + count
-        for process, step, days, suspended, count in self._suspended_steps(process_id):
+        for process, step, days, suspended, count in self._suspended_steps(process_id, found):
             histogram = steps[(process, step)].histogram
             histogram[days] = histogram.get(days, 0) - count
             if histogram[days] <= 0:
@@ -262,7 +275,26 @@ class Metrics:
             (d, a, finished, timed, late) for (d, a), (finished, timed, late) in units.items()
         ], steps
 
-    def _suspended_steps(self, process_id: str | None) -> list[tuple[str, str, int, int, int]]:
+    def finished_rows(self, process_id: str | None = None) -> list[tuple[Any, ...]]:
+        """(process, step, department, area, working days, outcome, steps) of the period,
+        as finished() reads them (the benchmark and the tests compare them with the raw)."""
+        found = plan(self.session, self.scope, self.workdays)
+        merged: Counter[tuple[Any, ...]] = Counter()
+        for *key, count in self._finished_rows(process_id, found):
+            merged[tuple(key)] += count
+        return [(*key, count) for key, count in merged.items()]
+
+    def _finished_rows(self, process_id: str | None, found: Plan) -> Iterator[Any]:
+        """Whole months the plan serves from the month roll-up, the other days from the
+        day roll-up."""
+        parts = [self.finished_query(process_id, days) for days in found.day_ranges]
+        if found.served:
+            parts.append(month_query(self.scope, found, process_id))
+        return chain.from_iterable(self.session.execute(part) for part in parts)
+
+    def _suspended_steps(
+        self, process_id: str | None, found: Plan
+    ) -> list[tuple[str, str, int, int, int]]:
         """(process, step, working days open to finished, working days suspended, steps) of
         the few finished steps whose clock was suspended (补正, 听证, …), whose days are then
         taken off the histogram. The suspensions that can concern the period are read first
@@ -284,18 +316,22 @@ class Metrics:
         )
         if not suspended:
             return []
-        ordinal = self.index.ordinal_sql
         rows = self.session.execute(
             select(
                 TASKS.c.id,
                 TASKS.c.process_id,
                 TASKS.c.task_spec,
-                ordinal(self.local_day(TASKS.c.completed_at))
-                - ordinal(self.local_day(TASKS.c.created_at)),
+                self.local_day(TASKS.c.created_at),
+                self.local_day(TASKS.c.completed_at),
             ).where(TASKS.c.id.in_(sorted(suspended)), *self._finished_where(process_id))
         ).all()
         grouped: dict[tuple[str, str, int, int], int] = {}
-        for task_id, process, step, taken in rows:
+        for task_id, process, step, opened, closed in rows:
+            # the days taken as the row that counted the step has them
+            if found.workdays is not None and found.serves(closed):
+                taken = found.workdays.taken(opened, closed)
+            else:
+                taken = self.index.ordinal(closed) - self.index.ordinal(opened)
             key = (process, step, taken, suspended[task_id])
             grouped[key] = grouped.get(key, 0) + 1
         return [(*key, count) for key, count in grouped.items()]

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from engine.db.dispatch_tables import DispatchFinishedDay
 from engine.db.tables import HumanTask
 
+from .dashboard_months import MonthRollUp
 from .dashboard_workdays import local_day_number, zone_minutes
 
 ROLLUP = cast(Table, DispatchFinishedDay.__table__)
@@ -56,9 +57,10 @@ Key = tuple[int, str, str, str, str, str, int]
 class RollUp:
     """Keeps dispatch_finished_days in step with the task rows of the sessions it watches."""
 
-    def __init__(self, zone: tzinfo) -> None:
+    def __init__(self, zone: tzinfo, months: MonthRollUp | None = None) -> None:
         self.offset = timedelta(minutes=zone_minutes(zone))
         self.zone = zone
+        self.months = months  # the coarser roll-up that follows this one's moves
 
     def watch(self, *factories: sessionmaker) -> None:
         for factory in factories:
@@ -102,6 +104,8 @@ class RollUp:
             if key is not None:
                 moves[key] += 1
         apply(connection, moves)
+        if self.months is not None:
+            self.months.follow(session, connection, moves)
 
     def rebuild(self, connection: Connection) -> int:
         """Recount the roll-up from the task rows (after a bulk load); returns its rows."""

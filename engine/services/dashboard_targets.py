@@ -102,7 +102,7 @@ def target_view(row: DispatchTarget | None) -> dict[str, Any]:
 def parse_targets_csv(text: str) -> list[TargetRow]:
     reader = csv.DictReader(io.StringIO(text))
     if tuple(reader.fieldnames or ()) != TARGET_COLUMNS:
-        raise ValueError(f"the header must be {','.join(TARGET_COLUMNS)}")
+        raise ValueError(f"表头须为 {','.join(TARGET_COLUMNS)}")
     rows = []
     for line, row in enumerate(reader, start=2):
         try:
@@ -116,5 +116,5 @@ def parse_targets_csv(text: str) -> list[TargetRow]:
                 )
             )
         except (TypeError, ValueError) as exc:
-            raise ValueError(f"line {line}: {exc}") from None
+            raise ValueError(f"第 {line} 行：{exc}") from None
     return rows

@@ -13,6 +13,7 @@ Python never loops over the rows."""
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import functools
 import math
@@ -63,12 +64,12 @@ class WorkdayIndex:
         return cls(first, last, tuple(steps))
 
     def ordinal(self, number: int) -> int:
-        correction = self.steps[0][1]
-        for start, value in self.steps:
-            if start > number:
-                break
-            correction = value
-        return weekdays_up_to(number) + correction
+        at = bisect.bisect_right(self._starts, number) - 1
+        return weekdays_up_to(number) + self.steps[max(at, 0)][1]
+
+    @functools.cached_property
+    def _starts(self) -> list[int]:
+        return [start for start, _ in self.steps]
 
     def ordinal_sql(self, number: ColumnElement) -> ColumnElement:
         """ordinal(number) as an SQL expression on an integer day-number expression. On a

@@ -181,7 +181,7 @@ class DefinitionService:
         with self.uow.read() as session:
             row = self._current_files(session).get(file_name)
             if row is None:
-                raise NotFound(f"no deployed file named '{file_name}'")
+                raise NotFound(f"没有已部署的文件 {file_name}")
             return row.content
 
     # ---- used by other services inside their own transaction ---------------------------
@@ -194,7 +194,7 @@ class DefinitionService:
             .limit(1)
         ).first()
         if row is None:
-            raise NotFound(f"no deployed process with id '{process_id}'")
+            raise NotFound(f"没有已部署的流程 {process_id}")
         return row
 
     @staticmethod

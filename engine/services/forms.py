@@ -106,12 +106,12 @@ class FormRegistry:
 
     def _load(self, form_key: str) -> LoadedForm:
         if not _FORM_KEY.match(form_key) or ".." in form_key:
-            raise NotFound(f"no form named '{form_key}'")
+            raise NotFound(f"没有表单 {form_key}")
         path = self.directory / f"{form_key}.json"
         try:
             mtime = path.stat().st_mtime
         except FileNotFoundError:
-            raise NotFound(f"no form named '{form_key}' in {self.directory.name}/") from None
+            raise NotFound(f"{self.directory.name}/ 中没有表单 {form_key}") from None
         cached = self._cache.get(form_key)
         if cached and cached.mtime == mtime:
             return cached

@@ -68,15 +68,15 @@ class TaskFilter:
             if value not in allowed:
                 raise BadRequest(f"{name} must be one of {', '.join(allowed)}")
         if self.light is not None and self.light not in LIGHTS:
-            raise BadRequest(f"light must be one of {', '.join(LIGHTS)}")
+            raise BadRequest(f"light 只能是 {'、'.join(LIGHTS)} 之一")
         for name in ("created_from", "created_to", "due_before"):
             value = getattr(self, name)
             if value is not None and value.tzinfo is None:
                 raise BadRequest(f"{name} needs a UTC offset, e.g. 2026-10-16T09:00:00+08:00")
         if not 1 <= self.limit <= MAX_PAGE or not 0 <= self.offset <= MAX_OFFSET:
-            raise BadRequest(f"limit must be 1..{MAX_PAGE} and offset 0..{MAX_OFFSET}")
+            raise BadRequest(f"limit 须在 1 到 {MAX_PAGE} 之间，offset 须在 0 到 {MAX_OFFSET} 之间")
         if self.cursor and self.offset:
-            raise BadRequest("give either cursor or offset, not both")
+            raise BadRequest("cursor 与 offset 只能给出一个")
 
 
 class InboxService:
@@ -235,7 +235,7 @@ class InboxService:
         if where.region:
             path = session.scalar(select(Region.path).where(Region.code == where.region))
             if path is None:
-                raise BadRequest(f"no region '{where.region}'")
+                raise BadRequest(f"没有区划 {where.region}")
             filters.append(path_prefix(HumanTask.region_path, path))
         if where.created_from:
             filters.append(HumanTask.created_at >= where.created_from)

@@ -185,7 +185,7 @@ class IncidentService:
 def _incident(session: Session, incident_id: int) -> Incident:
     incident = session.get(Incident, incident_id)
     if incident is None:
-        raise NotFound(f"no incident with id '{incident_id}'")
+        raise NotFound(f"没有编号为 {incident_id} 的异常")
     return incident
 
 

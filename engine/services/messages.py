@@ -37,7 +37,7 @@ class MessageService:
         payload: Any = None,
     ) -> dict[str, Any]:
         if bool(business_key) == bool(instance_id):
-            raise BadRequest("give exactly one of business_key or instance_id")
+            raise BadRequest("business_key 与 instance_id 须给出且只给出一个")
         with self.uow.write() as session:
             waiting = select(MessageWait.instance_id).where(MessageWait.message_name == name)
             query = select(Instance).where(
@@ -52,18 +52,17 @@ class MessageService:
                 for i in session.scalars(query).all()
                 if self.access.can_act_on_instance(session, actor, i)
             ]
-            target = (
-                f"instance '{instance_id}'" if instance_id else f"business key '{business_key}'"
-            )
+            key = f"编号为 {instance_id}" if instance_id else f"业务编号为 {business_key}"
+            target = f"{key} 的办件"
             if not candidates:
-                raise NotFound(f"no case with {target} is waiting for message '{name}'")
+                raise NotFound(f"没有{target}在等待消息 {name}")
             if len(candidates) > 1:
-                raise Conflict(f"{len(candidates)} cases with {target} wait for message '{name}'")
+                raise Conflict(f"有 {len(candidates)} 件{target}在等待消息 {name}，请改用办件编号")
             instance = candidates[0]
             self.access.check_no_incident(session, instance.id)
             execution = self.instances.restore(session, instance)
             if not execution.deliver_message(name, payload):
-                raise NotFound(f"no case with {target} is waiting for message '{name}'")
+                raise NotFound(f"没有{target}在等待消息 {name}")
             now = self.clock.now()
             record_history(
                 session, instance.id, now, actor, "message_received", message=name, payload=payload

@@ -166,7 +166,7 @@ class CsvImport:
 def read_rows(kind: str, text: str) -> list[tuple[int, dict[str, str]]]:
     """(line, values) per data row, values stripped; the required columns checked."""
     if kind not in KINDS:
-        raise BadRequest("kind must be regions, departments or users")
+        raise BadRequest("kind 只能是 regions、departments 或 users")
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     header = [h.strip() for h in (reader.fieldnames or [])]
     missing = [c for c in CSV_COLUMNS[kind] if c not in header]

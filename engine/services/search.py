@@ -51,15 +51,15 @@ class CaseFilter:
 
     def check(self) -> None:
         if self.status and self.status not in (*STATUSES, ACTIVE):
-            raise BadRequest(f"status must be one of {', '.join((*STATUSES, ACTIVE))}")
+            raise BadRequest(f"status 只能是 {'、'.join((*STATUSES, ACTIVE))} 之一")
         for name in ("created_from", "created_to"):
             value = getattr(self, name)
             if value is not None and value.tzinfo is None:
                 raise BadRequest(f"{name} needs a UTC offset")
         if not 1 <= self.limit <= MAX_PAGE or not 0 <= self.offset <= MAX_OFFSET:
-            raise BadRequest(f"limit must be 1..{MAX_PAGE} and offset 0..{MAX_OFFSET}")
+            raise BadRequest(f"limit 须在 1 到 {MAX_PAGE} 之间，offset 须在 0 到 {MAX_OFFSET} 之间")
         if self.cursor and self.offset:
-            raise BadRequest("give either cursor or offset, not both")
+            raise BadRequest("cursor 与 offset 只能给出一个")
 
 
 def refresh_search_text(session: Session, instance: Instance) -> None:
@@ -123,7 +123,7 @@ class CaseSearch:
         if where.region:
             path = session.scalar(select(Region.path).where(Region.code == where.region))
             if path is None:
-                raise BadRequest(f"no region '{where.region}'")
+                raise BadRequest(f"没有区划 {where.region}")
             query = query.where(path_prefix(Instance.region_path, path))
         if where.created_from:
             query = query.where(Instance.created_at >= where.created_from)

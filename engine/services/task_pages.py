@@ -54,7 +54,7 @@ class Cursor:
             or cursor.direction not in (AFTER, BEFORE)
             or cursor.key.tzinfo is None
         ):
-            raise BadRequest("cursor belongs to another sort order; start again without it")
+            raise BadRequest("翻页位置属于另一种排序，请从第一页重新开始")
         return cursor
 
 

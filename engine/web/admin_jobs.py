@@ -13,13 +13,21 @@ from engine.errors import Conflict
 from engine.services.actor import Actor
 from engine.services.admin_console import admin_console
 from engine.services.admin_jobs import GROUPS
+from engine.services.reports_periods import KIND_NAMES
 
 from .admin_access import AdminDep
 from .rendering import check_csrf, landflow, render
 from .session import CSRF_FIELD
 
 router = APIRouter(include_in_schema=False)
-KIND_LABELS = {"timer": "定时器", "sla": "时限提醒", "digest": "每日汇总", "deliver": "消息发送"}
+KIND_LABELS = {
+    "timer": "定时器",
+    "sla": "时限提醒",
+    "digest": "每日汇总",
+    "deliver": "消息发送",
+    "report": "定期报告",
+    "rollup": "看板汇总重算",
+}
 GROUP_LABELS = {
     "due": "到期待执行",
     "scheduled": "计划中",
@@ -107,4 +115,8 @@ def _what(job: dict[str, Any]) -> str:
         return f"每日汇总：{payload.get('user', '')}"
     if job["kind"] == "deliver":
         return f"发送消息（编号 {payload.get('delivery', '')}）"
+    if job["kind"] == "report":
+        return f"生成{KIND_NAMES.get(job['target'], '报告')}"
+    if job["kind"] == "rollup":
+        return "按当前工作日历重算看板的月度汇总"
     return job["target"]

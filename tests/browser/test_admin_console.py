@@ -240,6 +240,8 @@ def test_retry_a_failed_job(product_site, page, clock, screenshot):
     page.wait_for_url(re.compile(r"/admin/jobs\?group=failed"))
     row = page.locator("table.jobs tbody tr").first
     assert "报表服务不可用" in row.inner_text() and "5" in row.inner_text()
+    assert "定期报告" in row.inner_text() and "生成月调度" in row.inner_text()
+    assert "report" not in row.inner_text() and "monthly" not in row.inner_text()
     screenshot(page, "admin-jobs-failed")
     broken["on"] = False
     row.locator("text=重试").click()
@@ -250,6 +252,14 @@ def test_retry_a_failed_job(product_site, page, clock, screenshot):
     assert lf.jobs.run_due() == 1
     page.reload()
     assert page.locator("#count-due").inner_text() == "0"
+
+    # a calendar change schedules the dashboard's month roll-up: it reads in Chinese too
+    lf.calendar.set_day(lf.auth.actor_for("admin"), clock.now().date(), "holiday", "测试")
+    page.goto(f"{url}/admin/jobs?group=scheduled")
+    row = page.locator("table.jobs tbody tr", has_text="看板汇总重算")
+    assert "按当前工作日历重算看板的月度汇总" in row.inner_text()
+    assert "rollup" not in row.inner_text() and "months" not in row.inner_text()
+    screenshot(page, "admin-jobs-scheduled")
 
 
 def test_deploy_a_broken_then_a_good_file(product_site, page, tmp_path, screenshot):

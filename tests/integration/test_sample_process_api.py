@@ -145,7 +145,7 @@ def test_message_without_a_waiting_case_is_404(alice):
         json={"business_key": "PARCEL-001"},
     )
     assert response.status_code == 404
-    assert "waiting for message 'contract_signed'" in response.json()["message"]
+    assert "在等待消息 contract_signed" in response.json()["message"]
     response = alice.client.post(
         "/api/v1/messages/contract_signed",
         headers=alice.headers,

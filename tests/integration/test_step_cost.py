@@ -113,8 +113,8 @@ def test_a_completion_needs_few_statements_and_none_for_waits_the_diagram_cannot
     finally:
         event.remove(lf.uow.engine, "before_cursor_execute", seen)
     text = "\n".join(statements)
-    # 36 on SQLite: the step (restore, close, record, open the next task: 17), the case's
-    # name and search text (6), the dispatch roll-up of finished steps (2), the notification
+    # 37 on SQLite: the step (restore, close, record, open the next task: 17), the case's
+    # name and search text (6), the dispatch roll-ups of finished steps (3), the notification
     # outbox for two handlers (8) and the audit chain (3); docs/performance.md lists them.
     assert len(statements) <= 38, text
     assert not re.search(r"\b(jobs|message_waits)\b", text), "no timer or message syncing"
