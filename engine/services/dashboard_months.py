@@ -126,29 +126,39 @@ def month_moves(moves: Iterable[tuple[DayKey, int]], workdays: Workdays) -> Coun
 
 
 def apply_months(connection: Connection, moves: Counter[MonthKey]) -> None:
-    """Add each key's count (an upsert); keys whose count falls to zero are removed."""
+    """Add each key's count; keys whose count falls to zero are removed."""
+    add_counts(connection, MONTHS, KEY_COLUMNS, moves, ("calendar", "month"))
+
+
+def add_counts(
+    connection: Connection,
+    table: Table,
+    columns: tuple[str, ...],
+    moves: Counter[Any],
+    leading: tuple[str, ...],
+) -> None:
+    """Add each key's count to a roll-up table (an upsert: safe against a concurrent transaction
+    adding the same key on PostgreSQL), then remove the rows that fell to zero, found by the
+    `leading` columns of the keys that decreased."""
     rows: list[dict[str, Any]] = [
-        {**dict(zip(KEY_COLUMNS, key, strict=True)), "steps": count}
+        {**dict(zip(columns, key, strict=True)), "steps": count}
         for key, count in sorted(moves.items())
         if count
     ]
     if not rows:
         return
-    statement = (pg_insert if connection.dialect.name == "postgresql" else sqlite_insert)(MONTHS)
+    statement = (pg_insert if connection.dialect.name == "postgresql" else sqlite_insert)(table)
     connection.execute(
         statement.on_conflict_do_update(
-            index_elements=list(KEY_COLUMNS),
-            set_={"steps": MONTHS.c.steps + statement.excluded.steps},
+            index_elements=list(columns),
+            set_={"steps": table.c.steps + statement.excluded.steps},
         ),
         rows,
     )
-    emptied = sorted({(r["calendar"], r["month"]) for r in rows if r["steps"] < 0})
-    for calendar, month in emptied:
-        connection.execute(
-            delete(MONTHS).where(
-                MONTHS.c.calendar == calendar, MONTHS.c.month == month, MONTHS.c.steps <= 0
-            )
-        )
+    emptied = sorted({tuple(r[c] for c in leading) for r in rows if r["steps"] < 0})
+    for values in emptied:
+        matches = [table.c[c] == v for c, v in zip(leading, values, strict=True)]
+        connection.execute(delete(table).where(*matches, table.c.steps <= 0))
 
 
 def rebuild_months(connection: Connection, workdays: Workdays, now: datetime) -> int:

@@ -24,14 +24,12 @@ from itertools import chain
 from typing import Any, cast
 
 from sqlalchemy import Connection, Table, delete, event, func, insert, inspect, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.db.dispatch_tables import DispatchFinishedDay
 from engine.db.tables import HumanTask
 
-from .dashboard_months import MonthRollUp
+from .dashboard_months import MonthRollUp, add_counts
 from .dashboard_workdays import local_day_number, zone_minutes
 
 ROLLUP = cast(Table, DispatchFinishedDay.__table__)
@@ -143,24 +141,5 @@ def _stored(connection: Connection, ids: list[str]) -> Iterable[Any]:
 
 
 def apply(connection: Connection, moves: Counter[Key]) -> None:
-    """Add each key's count (an upsert: safe against a concurrent transaction adding the same
-    key on PostgreSQL); keys whose count falls to zero are removed."""
-    rows: list[dict[str, Any]] = [
-        {**dict(zip(KEY_COLUMNS, key, strict=True)), "steps": count}
-        for key, count in sorted(moves.items())
-        if count
-    ]
-    if not rows:
-        return
-    dialect = connection.dialect.name
-    statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(ROLLUP)
-    connection.execute(
-        statement.on_conflict_do_update(
-            index_elements=list(KEY_COLUMNS),
-            set_={"steps": ROLLUP.c.steps + statement.excluded.steps},
-        ),
-        rows,
-    )
-    if any(r["steps"] < 0 for r in rows):
-        days = sorted({r["closed_day"] for r in rows if r["steps"] < 0})
-        connection.execute(delete(ROLLUP).where(ROLLUP.c.closed_day.in_(days), ROLLUP.c.steps <= 0))
+    """Add each key's count; keys whose count falls to zero are removed."""
+    add_counts(connection, ROLLUP, KEY_COLUMNS, moves, ("closed_day",))
