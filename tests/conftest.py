@@ -67,6 +67,9 @@ def _admin_execute(*statements: str) -> None:
 
 
 ORG_TABLES = ("regions", "departments", "users", "memberships")
+# what every test database starts with: the organisation and the package's official calendar
+SEEDED_TABLES = (*ORG_TABLES, "calendar_years", "calendar_days", "calendar_changes")
+SERIAL_TABLES = ("departments", "users", "memberships", "calendar_changes")
 
 
 @pytest.fixture(scope="session")
@@ -78,6 +81,7 @@ def sqlite_template(tmp_path_factory) -> Path:
     upgrade(url)
     seeded = Landflow.build(make_settings(url, deploy_on_startup=False), SettableClock(START))
     seed_organisation(seeded)
+    seeded.calendar.seed_from_package()
     seeded.close()
     return path
 
@@ -99,7 +103,7 @@ def organisation_rows(sqlite_template) -> dict[str, list[dict]]:
     with engine.connect() as conn:
         rows = {
             t: [dict(r._mapping) for r in conn.execute(Base.metadata.tables[t].select())]
-            for t in ORG_TABLES
+            for t in SEEDED_TABLES
         }
     engine.dispose()
     return rows
@@ -117,16 +121,25 @@ def database_url(request, tmp_path) -> Iterator[str]:
         yield url
 
 
+EMPTY_ALL = (
+    "SET LOCAL session_replication_role = replica;"  # no foreign-key checks while emptying
+    + "".join(f'DELETE FROM "{t.name}";' for t in Base.metadata.sorted_tables)
+    + "DO $$ DECLARE s record; BEGIN"
+    " FOR s IN SELECT sequencename FROM pg_sequences WHERE schemaname = 'public' LOOP"
+    " EXECUTE format('ALTER SEQUENCE %I RESTART', s.sequencename); END LOOP; END $$;"
+    "SET LOCAL session_replication_role = DEFAULT;"
+)
+
+
 def _reset(url: str, organisation: dict[str, list[dict]]) -> None:
-    """Empty every table, then put the seeded organisation back."""
+    """Empty every table, then put the seeded organisation and calendar back."""
     engine = create_engine(url)
-    names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
     with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        for table in ORG_TABLES:
+        conn.execute(text(EMPTY_ALL))  # one round trip; DELETE: most tables hold a few rows
+        for table in SEEDED_TABLES:
             if organisation[table]:
                 conn.execute(Base.metadata.tables[table].insert(), organisation[table])
-            if table != "regions":
+            if table in SERIAL_TABLES and organisation[table]:
                 conn.execute(
                     text(
                         f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "

@@ -8,6 +8,7 @@ holidays of the `holidays` package, and each such year used raises one admin ale
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import threading
@@ -135,18 +136,15 @@ class CalendarService:
     # ---- administration ---------------------------------------------------------------------
     def seed_from_package(self) -> int:
         """Load the package's official data for each year the database does not know yet."""
-        import chinese_calendar
-
-        days: dict[int, list[tuple[date, str, str]]] = {}
-        for day, name in chinese_calendar.holidays.items():
-            if day.weekday() < 5:
-                days.setdefault(day.year, []).append((day, "holiday", _name(name)))
-        for day, name in chinese_calendar.workdays.items():
-            days.setdefault(day.year, []).append((day, "workday", _name(name)))
+        days = _package_days()
+        wanted = set(range(min(days), max(days) + 1))
+        with self.uow.read() as session:  # the usual start: every year is known already
+            if wanted <= set(session.scalars(select(CalendarYear.year)).all()):
+                return 0
         with self.uow.write() as session:
             _seed_lock(session)
             known = set(session.scalars(select(CalendarYear.year)).all())
-            missing = sorted(set(range(min(days), max(days) + 1)) - known)
+            missing = sorted(wanted - known)
             now = self.clock.now()
             for year in missing:
                 session.add(
@@ -329,6 +327,20 @@ def _from_json(document: dict[str, Any]) -> list[tuple[date, str, str]]:
     if year is not None and any(d.year != year for d, _, _ in entries):
         raise ValueError(f"所有日期都须在 {year} 年内")
     return entries
+
+
+@functools.lru_cache(maxsize=1)
+def _package_days() -> dict[int, list[tuple[date, str, str]]]:
+    """The official days of the `chinese-calendar` package, per year."""
+    import chinese_calendar
+
+    days: dict[int, list[tuple[date, str, str]]] = {}
+    for day, name in chinese_calendar.holidays.items():
+        if day.weekday() < 5:
+            days.setdefault(day.year, []).append((day, "holiday", _name(name)))
+    for day, name in chinese_calendar.workdays.items():
+        days.setdefault(day.year, []).append((day, "workday", _name(name)))
+    return days
 
 
 def _load(session: Session) -> WorkCalendar:

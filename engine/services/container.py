@@ -11,7 +11,7 @@ from engine import expressions
 from engine.bpmn import Budgets, ProcessRuntime
 from engine.clock import Clock, SettableClock, SystemClock
 from engine.db.connection import make_engine
-from engine.db.migrate import upgrade
+from engine.db.migrate import is_current, upgrade
 from engine.expressions.calendar_functions import calendar_functions
 from engine.settings import Settings
 from engine.storage import open_blob_store
@@ -239,7 +239,8 @@ class Landflow:
 
     def migrate(self) -> None:
         """Bring the schema to the newest version and make sure the official calendar is in."""
-        upgrade(self.settings.database_url)
+        if not is_current(self.uow.engine):
+            upgrade(self.settings.database_url)
         self.calendar.seed_from_package()
 
     def start_up(self) -> None:
